@@ -1,0 +1,61 @@
+"""Benchmark: render N invoices with the Unicode fonts; print median/p95 ms per invoice and peak RSS.
+
+    python bench/pdf.py [-n 200] [--out DIR]
+
+The first invoice (which parses the TTF files once for the process) is timed
+separately and left out of the median and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+from render_samples import sample_invoice, sample_office  # noqa: E402
+
+from mailbot.outbound.pdf import render_invoice  # noqa: E402
+
+NAMES = ("Renée Marpaung", "Budi Santoso", "Nguyễn Thị Hoa", "Σωκράτης Παπαδόπουλος", "Дмитрий Иванов", "Siti Nurhaliza")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=200)
+    ap.add_argument("--out", type=Path, default=None, help="also write the PDFs here")
+    args = ap.parse_args(argv)
+    office = sample_office()
+    base = sample_invoice(office)
+    t0 = time.perf_counter()
+    first = render_invoice(base)
+    cold_ms = (time.perf_counter() - t0) * 1000
+    times, sizes = [], []
+    for i in range(args.n):
+        doc = replace(base, number=f"{i + 1:04d}/INV/1600/XI/2026", customer_name=f"{NAMES[i % len(NAMES)]} {i}")
+        t = time.perf_counter()
+        data = render_invoice(doc)
+        times.append((time.perf_counter() - t) * 1000)
+        sizes.append(len(data))
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"invoice-{i:04d}.pdf").write_bytes(data)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"invoices: {args.n} (+1 cold: {cold_ms:.1f} ms, {len(first)} bytes)")
+    print(f"median:   {statistics.median(times):.2f} ms/invoice")
+    print(f"p95:      {p95:.2f} ms/invoice")
+    print(f"size:     {statistics.median(sizes) / 1024:.1f} KiB median PDF")
+    print(f"peak RSS: {rss_mb:.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

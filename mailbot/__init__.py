@@ -1,0 +1,1 @@
+"""mailbot: the mailbox-driven publication sale of BPS Provinsi Sumatera Selatan."""

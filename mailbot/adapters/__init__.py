@@ -1,0 +1,1 @@
+"""I/O adapters: database, IMAP, SMTP, file storage."""

@@ -1,0 +1,293 @@
+"""SQLAlchemy models and the small repository functions the service uses."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event, select, update)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from ..domain.case import Case, Item
+from ..domain.states import State
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    customer: Mapped[str] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    request_text: Mapped[str] = mapped_column(Text, default="")
+    linked_ref: Mapped[str | None] = mapped_column(String(32))
+    thread_token: Mapped[str] = mapped_column(String(40), index=True)
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_received: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    deliverables: Mapped[str] = mapped_column(Text, default="[]")     # JSON list of file ids
+    zero_reason: Mapped[str] = mapped_column(Text, default="")
+    clear_on: Mapped[date | None] = mapped_column(Date)
+    clock_used: Mapped[int] = mapped_column(Integer, default=0)
+    clock_since: Mapped[date | None] = mapped_column(Date)
+    service_due: Mapped[date | None] = mapped_column(Date)
+    correction_due: Mapped[date | None] = mapped_column(Date)
+    invoice_issued: Mapped[date | None] = mapped_column(Date)
+    invoice_expires: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    guesses: Mapped[str] = mapped_column(Text, default="[]")          # JSON: catalog guesses shown to petugas
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    items: Mapped[list["ItemRow"]] = relationship(order_by="ItemRow.line", cascade="all, delete-orphan")
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    katalog: Mapped[str] = mapped_column(String(40))
+    judul: Mapped[str] = mapped_column(Text)
+    halaman: Mapped[int] = mapped_column(Integer)
+    qty: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class InboundRow(Base):
+    """Every inbound mail we took from the mailbox: the exactly-once record."""
+
+    __tablename__ = "inbound"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    uidvalidity: Mapped[int | None] = mapped_column(Integer)
+    uid: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    raw_path: Mapped[str] = mapped_column(Text, default="")
+    verdict: Mapped[str] = mapped_column(String(20), default="")      # human, machine, bounce, own, …
+    outcome: Mapped[str] = mapped_column(String(30), default="")      # what was done
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FileRow(Base):
+    """A stored file (attachment, deliverable, rendered document), kept under its sha256."""
+
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound.id"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20))      # identity, proof, deliverable, correction, invoice, receipt, attachment
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventRow(Base):
+    """The audit trail."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(320))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxRow(Base):
+    """A fully rendered outbound mail waiting for, or past, SMTP."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320), index=True)   # one mail, one recipient
+    subject: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)   # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentRow(Base):
+    """An invoice or kuitansi: numbered gap-free per year, never renumbered, voided not deleted."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("kind", "year", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))       # invoice, receipt
+    number: Mapped[str] = mapped_column(String(80), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date] = mapped_column(Date)
+    total: Mapped[int] = mapped_column(Integer)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    billing_code: Mapped[str | None] = mapped_column(String(20))
+    billing_expires: Mapped[date | None] = mapped_column(Date)
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SequenceRow(Base):
+    __tablename__ = "sequences"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestTokenRow(Base):
+    """A bendahara reference token: bound to one invoice and one digest, single use, expiring."""
+
+    __tablename__ = "digest_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(16), unique=True)
+    digest_id: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobRunRow(Base):
+    """A scheduled action already done (reminder sent, warning given): makes every job idempotent."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogRow(Base):
+    """One edition of a publication: BPS keeps the catalog number of a series from year to year."""
+
+    __tablename__ = "catalog"
+    katalog: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tahun: Mapped[int] = mapped_column(Integer, primary_key=True)
+    judul: Mapped[str] = mapped_column(Text)
+    halaman: Mapped[int] = mapped_column(Integer)
+    file: Mapped[str] = mapped_column(Text, default="")
+
+
+class StatusRow(Base):
+    """Small key/value facts for `mailbot status` (last fetch, …)."""
+
+    __tablename__ = "status"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# --- engine -----------------------------------------------------------------------
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, a busy timeout and immediate transactions."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None   # let SQLAlchemy's BEGIN below be the only one
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # One writer at a time, decided at BEGIN: no upgrade deadlocks, numbers stay gap-free.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def catalog_entry(session: Session, katalog: str, tahun: int | None = None, judul: str | None = None):
+    """The edition asked for: by year, else by exact title, else the newest."""
+    q = select(CatalogRow).where(CatalogRow.katalog == katalog)
+    if tahun is not None:
+        return session.scalar(q.where(CatalogRow.tahun == tahun))
+    if judul is not None:
+        exact = session.scalar(q.where(CatalogRow.judul == judul).limit(1))
+        if exact is not None:
+            return exact
+    return session.scalar(q.order_by(CatalogRow.tahun.desc()).limit(1))
+
+
+# --- sequences --------------------------------------------------------------------
+def next_seq(session: Session, name: str) -> int:
+    """The next number of sequence `name`, inside the caller's transaction (gap-free: rolled back with it)."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(ins(SequenceRow).values(name=name, value=0).on_conflict_do_nothing())
+    return session.execute(
+        update(SequenceRow).where(SequenceRow.name == name)
+        .values(value=SequenceRow.value + 1).returning(SequenceRow.value)
+    ).scalar_one()
+
+
+# --- case <-> row -----------------------------------------------------------------
+_CASE_FIELDS = ("customer_name", "opened_on", "agreed", "identity_received", "identity_ok", "zero_reason",
+                "clear_on", "clock_used", "clock_since", "service_due", "correction_due", "invoice_issued",
+                "invoice_expires", "paid_on", "delivered_on", "closed_on", "close_reason", "rating")
+
+
+def to_case(row: CaseRow) -> Case:
+    """The domain view of a stored case."""
+    items = tuple(Item(i.katalog, i.judul, i.halaman, i.qty, i.amount) for i in row.items)
+    return Case(ref=row.ref, state=State(row.state), customer=row.customer, items=items,
+                deliverables=tuple(json.loads(row.deliverables or "[]")),
+                **{f: getattr(row, f) for f in _CASE_FIELDS})
+
+
+def store_case(row: CaseRow, case: Case, now: datetime) -> None:
+    """Write the domain case back into its row (items replaced when they changed)."""
+    row.state = case.state.value
+    row.customer = case.customer
+    row.deliverables = json.dumps(list(case.deliverables))
+    for f in _CASE_FIELDS:
+        setattr(row, f, getattr(case, f))
+    current = tuple(Item(i.katalog, i.judul, i.halaman, i.qty, i.amount) for i in row.items)
+    if current != case.items:
+        row.items.clear()
+        row.items.extend(ItemRow(line=n, katalog=i.katalog, judul=i.judul, halaman=i.halaman, qty=i.qty,
+                                 amount=i.amount) for n, i in enumerate(case.items, 1))
+    row.updated_at = now
+
+
+def add_event(session: Session, case_id: int | None, at: datetime, kind: str, actor: str, detail: str = "") -> None:
+    session.add(EventRow(case_id=case_id, at=at, kind=kind, actor=actor, detail=detail))
+
+
+def utc(dt: datetime) -> datetime:
+    """Aware datetimes read back from SQLite come naive: they were stored as UTC."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt

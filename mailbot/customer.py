@@ -1,0 +1,113 @@
+"""Customer mail: open a request, or read what the customer's reply means for the case."""
+from __future__ import annotations
+
+import json
+
+from .adapters import db
+from .domain import commands as c
+from .domain.case import Refused
+from .domain.states import FINAL, State
+from .inbound import intent
+from .inbound.model import ParsedMail
+from .unit import Unit
+
+# An inline image smaller than this is a logo in a signature, not a photographed document.
+_MIN_INLINE_DOCUMENT = 20 * 1024
+
+
+def open_request(unit: Unit, customer: str, name: str, text: str, language: str,
+                 linked_ref: str | None = None) -> db.CaseRow:
+    """A new case with its catalog guesses; the customer is acknowledged and petugas told."""
+    from .domain.case import open_case
+    row = unit.new_case(customer, name, text, language)
+    row.linked_ref = linked_ref
+    guesses = unit.app.match_catalog(unit.session, text)
+    row.guesses = json.dumps(guesses)
+    _, effects = open_case(row.ref, customer, name, unit.today)
+    unit.event(row, "opened", customer, f"new request{f' (follows {linked_ref})' if linked_ref else ''}")
+    for effect in effects:
+        unit.carry_out(row, effect, c.Command(customer))
+    return row
+
+
+def document_files(mail: ParsedMail, stored: dict[str, db.FileRow]) -> tuple[str, ...]:
+    """Attachments that can be a document the customer means (identity card, payment proof)."""
+    real = [a.sha256 for a in mail.attachments if a.allowed and not a.inline]
+    if not real:   # phones often send a photo inline
+        real = [a.sha256 for a in mail.attachments if a.allowed and a.inline and a.size >= _MIN_INLINE_DOCUMENT]
+    return tuple(dict.fromkeys(sha for sha in real if sha in stored))
+
+
+def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
+                    stored: dict[str, db.FileRow]) -> tuple[str, db.CaseRow]:
+    """Route one customer mail; returns the outcome recorded on the inbound row and the case it landed on."""
+    text = mail.top_text or mail.text
+    files = document_files(mail, stored)
+    if row is not None and State(row.state) in FINAL:
+        score = intent.satisfaction_score(text)
+        if row.state == State.CLOSED.value and score is not None and row.rating is None:
+            unit.apply(row, c.Rate(mail.from_addr, score))
+            return "rating", row
+        row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text), linked_ref=row.ref)
+        _mark(stored, files, row, "attachment")
+        return "new_case_linked", row
+    if row is None:
+        row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text))
+        if intent.agrees(text):
+            unit.apply(row, c.Agree(mail.from_addr))
+        if files:
+            _mark(stored, files, row, "identity")
+            unit.apply(row, c.SubmitIdentity(mail.from_addr, files))
+        return "new_case", row
+    _mark(stored, tuple(stored), row, "attachment")
+    state = State(row.state)
+    if intent.is_complaint(text):
+        unit.event(row, "complaint", mail.from_addr, text[:2000])
+        unit.notify(row, "customer", "complaint")
+        unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=True)
+        return "complaint", row
+    outcome = None
+    if state in (State.NEW, State.PREPARING):
+        if intent.agrees(text):
+            outcome = _ok(unit.apply(row, c.Agree(mail.from_addr)), "agreed")
+        if files:
+            _mark(stored, files, row, "identity")
+            outcome = _ok(unit.apply(row, c.SubmitIdentity(mail.from_addr, files)), "identity")
+    elif state in (State.INVOICED, State.PAYMENT_REVIEW, State.EXPIRED) and files:
+        _mark(stored, files, row, "proof")
+        unit.event(row, "proof_text", mail.from_addr, _proof_text(unit, mail, files))
+        outcome = _ok(unit.apply(row, c.SubmitProof(mail.from_addr, files)), "proof")
+    elif state in (State.DELIVERED, State.CORRECTION) and intent.reports_defect(text):
+        outcome = _ok(unit.apply(row, c.ReportDefect(mail.from_addr, text)), "defect")
+    if outcome:
+        return outcome, row
+    unit.event(row, "customer_message", mail.from_addr, text[:2000])
+    unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False)
+    unit.notify(row, "customer", "forwarded")
+    return "forwarded", row
+
+
+def _proof_text(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> str:
+    """The mail text plus any text inside PDF proofs, for the bendahara's hints."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    parts = [mail.top_text or mail.text]
+    for a in mail.attachments:
+        if a.sha256 in files and a.content_type == "application/pdf":
+            try:
+                parts.extend(page.extract_text() or "" for page in PdfReader(BytesIO(a.data)).pages[:3])
+            except Exception:   # a broken PDF is still evidence; it just yields no hints
+                pass
+    return "\n".join(parts)[:10000]
+
+
+def _ok(decision, outcome: str) -> str | None:
+    return None if isinstance(decision, Refused) else outcome
+
+
+def _mark(stored: dict[str, db.FileRow], files, row: db.CaseRow, role: str) -> None:
+    for sha in files:
+        meta = stored[sha]
+        meta.case_id = row.id
+        meta.role = role

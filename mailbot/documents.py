@@ -1,0 +1,161 @@
+"""Invoices, receipts and deliveries: number, render, store and send them inside the current unit."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .adapters import db
+from .domain.numbering import format_number
+from .outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
+from .outbound.mail import FilePart
+from .outbound.pdf import render_invoice, render_receipt
+from .unit import Unit
+
+log = logging.getLogger("mailbot")
+
+# base64 makes attachments about 4/3 larger; leave room for the text part and headers.
+_BASE64_GROWTH = 4 / 3
+_HEADROOM = 64 * 1024
+
+
+def office(unit: Unit) -> Office:
+    o = unit.cfg.office
+    return Office(name=o.name, address=o.address, city=o.city, phone=o.phone, email=o.service_address,
+                  logo_path=o.logo, signatory=o.signatory, signatory_title=o.signatory_title, nip=o.nip)
+
+
+def _lines(unit: Unit, row: db.CaseRow) -> tuple[DocLine, ...]:
+    rate = unit.app.tariff.per_page
+    return tuple(DocLine(katalog=i.katalog, judul=i.judul, halaman=i.halaman, qty=i.qty,
+                         rate=0 if row.zero_reason else rate, amount=i.amount) for i in row.items)
+
+
+def _new_document(unit: Unit, row: db.CaseRow, kind: str, pattern: str, total: int, pdf_name: str,
+                  render, **fields) -> tuple[db.DocumentRow, FilePart]:
+    """Allocate the next gap-free number, render the PDF with it, store both in this transaction."""
+    seq = db.next_seq(unit.session, f"{kind}-{unit.today.year}")
+    number = format_number(pattern, seq, unit.today)
+    pdf = render(number)
+    sha = unit.app.storage.put(pdf)
+    doc = db.DocumentRow(case_id=row.id, kind=kind, number=number, year=unit.today.year, seq=seq,
+                         issued_on=unit.today, total=total, file_sha256=sha, **fields)
+    unit.session.add(doc)
+    filename = f"{pdf_name}-{number.replace('/', '-')}.pdf"
+    unit.session.add(db.FileRow(case_id=row.id, sha256=sha, filename=filename, content_type="application/pdf",
+                                size=len(pdf), role=kind, allowed=True, created_at=unit.now))
+    unit.session.flush()
+    return doc, FilePart(filename, pdf, "application/pdf")
+
+
+def invoice_pdf(unit: Unit, row: db.CaseRow, doc: db.DocumentRow) -> FilePart:
+    """The stored PDF of an invoice (for reminders)."""
+    return FilePart(f"invoice-{doc.number.replace('/', '-')}.pdf", unit.app.storage.get(doc.file_sha256),
+                    "application/pdf")
+
+
+def issue_invoice(unit: Unit, row: db.CaseRow, billing_code: str | None, billing_expires: date | None) -> None:
+    void_invoice(unit, row, "diganti invoice baru")
+    pay = unit.cfg.payment
+
+    def render(number: str) -> bytes:
+        return render_invoice(InvoiceDocument(
+            office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
+            customer_name=row.customer_name or row.customer, customer_address="", customer_email=row.customer,
+            lines=_lines(unit, row), total=sum(i.amount for i in row.items), valid_until=row.invoice_expires,
+            bank=pay.bank, account_number=pay.account_number, account_name=pay.account_name,
+            billing_code=billing_code, billing_expires=billing_expires, regulation=unit.cfg.tariffs.regulation),
+            unit.app.templates_dir)
+
+    doc, pdf = _new_document(unit, row, "invoice", unit.cfg.numbering.invoice_pattern,
+                             sum(i.amount for i in row.items), "invoice", render,
+                             valid_until=row.invoice_expires, billing_code=billing_code,
+                             billing_expires=billing_expires)
+    unit.event(row, "invoice_numbered", "system", doc.number)
+    unit.notify(row, "customer", "invoice", attachments=(pdf,), document=doc)
+
+
+def void_invoice(unit: Unit, row: db.CaseRow, reason: str) -> None:
+    doc = unit.current_document(row, "invoice")
+    if doc is not None:
+        doc.void = True
+        doc.void_reason = reason
+        unit.event(row, "invoice_void", "system", f"{doc.number}: {reason}")
+
+
+def deliverable_files(unit: Unit, row: db.CaseRow) -> tuple[list[FilePart], list[str]]:
+    """The softcopy to send: SIAP attachments, else the library files of the items; plus what is missing."""
+    files: list[FilePart] = []
+    missing: list[str] = []
+    ids = db.to_case(row).deliverables
+    if ids:
+        for sha in ids:
+            meta = unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).limit(1))
+            name = meta.filename if meta else f"{sha[:12]}.pdf"
+            if unit.app.storage.exists(sha):
+                files.append(FilePart(name, unit.app.storage.get(sha), meta.content_type if meta else ""))
+            else:
+                missing.append(name)
+        return files, missing
+    library = Path(unit.cfg.storage.library_dir) if unit.cfg.storage.library_dir else None
+    for item in row.items:
+        entry = db.catalog_entry(unit.session, item.katalog, judul=item.judul)
+        path = library / entry.file if (library and entry and entry.file) else None
+        if path and path.is_file():
+            files.append(FilePart(path.name, path.read_bytes(), "application/pdf"))
+        else:
+            missing.append(f"{item.katalog} ({entry.file if entry and entry.file else 'tidak ada di katalog'})")
+    return files, missing
+
+
+def split_parts(files: list[FilePart], limit_bytes: int) -> list[list[FilePart]]:
+    """Pack files into as few mails as fit under `limit_bytes` each (a larger file goes alone)."""
+    budget = max(int((limit_bytes - _HEADROOM) / _BASE64_GROWTH), 1)
+    parts: list[list[FilePart]] = []
+    size = 0
+    for f in files:
+        if not parts or size + len(f.data) > budget:
+            parts.append([])
+            size = 0
+        parts[-1].append(f)
+        size += len(f.data)
+    return parts or [[]]
+
+
+def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
+    invoice = unit.current_document(row, "invoice")
+    total = sum(i.amount for i in row.items)
+
+    def render(number: str) -> bytes:
+        return render_receipt(ReceiptDocument(
+            office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
+            invoice_number=invoice.number if invoice else None, customer_name=row.customer_name or row.customer,
+            customer_address="", lines=_lines(unit, row), total=total, paid_on=row.paid_on,
+            zero_reason=row.zero_reason or None, regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir)
+
+    doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
+    unit.event(row, "receipt_numbered", "system", doc.number)
+    files, missing = deliverable_files(unit, row)
+    send_in_parts(unit, row, "delivery", [receipt, *files])
+    if missing:
+        unit.event(row, "delivery_incomplete", "system", "missing: " + ", ".join(missing))
+        unit.notify(row, "petugas", "files_missing", missing=missing)
+
+
+def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -> None:
+    files = []
+    for sha in file_ids:
+        meta = unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).limit(1))
+        files.append(FilePart(meta.filename if meta else f"{sha[:12]}.pdf", unit.app.storage.get(sha),
+                              meta.content_type if meta else ""))
+    send_in_parts(unit, row, "correction", files)
+
+
+def send_in_parts(unit: Unit, row: db.CaseRow, template: str, files: list[FilePart]) -> None:
+    limit = int(unit.cfg.storage.max_message_mb * 1024 * 1024)
+    parts = split_parts(files, limit)
+    for n, part in enumerate(parts, 1):
+        unit.notify(row, "customer", template, attachments=tuple(part), part=n, parts=len(parts),
+                    files=[f.filename for f in part])

@@ -1,0 +1,1 @@
+"""Pure domain: case states and transitions, commands, effects, pricing, calendar. Standard library only."""

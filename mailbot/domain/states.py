@@ -1,0 +1,34 @@
+"""Case states (a contract, DESIGN §2) and whom each state waits on."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    NEW = "new"
+    PREPARING = "preparing"
+    INVOICED = "invoiced"
+    PAYMENT_REVIEW = "payment_review"
+    DELIVERED = "delivered"
+    CORRECTION = "correction"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# Whom the case waits on: the service clock runs only while the office is the one waiting.
+WAITS_ON: dict[State, str] = {
+    State.NEW: "customer / petugas",
+    State.PREPARING: "petugas",
+    State.INVOICED: "customer",
+    State.PAYMENT_REVIEW: "bendahara",
+    State.DELIVERED: "customer",
+    State.CORRECTION: "petugas",
+    State.CLOSED: "-",
+    State.EXPIRED: "-",
+    State.CANCELLED: "-",
+}
+
+FINAL = frozenset({State.CLOSED, State.CANCELLED})
+# Office-side states in which the 10-working-day service clock runs (DESIGN §7, README "Deadlines").
+SERVICE_CLOCK_RUNS = frozenset({State.PREPARING, State.PAYMENT_REVIEW})

@@ -1,0 +1,1 @@
+"""Pure inbound processing: raw bytes to parsed mail, screening, correlation, keywords."""

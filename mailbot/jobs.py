@@ -1,0 +1,165 @@
+"""Scheduled work at an instant: expiry, reminders, deadline warnings, digest, auto-close, retention.
+
+Every job is idempotent: what it did is recorded in `job_runs` in the same transaction, so running
+the same instant twice (or catching up after downtime) sends nothing twice.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .adapters import db
+from .domain import commands as c
+from .domain.case import Refused
+from .domain.states import FINAL, State
+from .unit import Unit
+
+log = logging.getLogger("mailbot")
+SYSTEM = "system"
+
+
+def _once(unit: Unit, job: str, key: str) -> bool:
+    """Claim (job, key); False when it was done before."""
+    if unit.session.scalar(select(db.JobRunRow.id).where(db.JobRunRow.job == job, db.JobRunRow.key == key)):
+        return False
+    unit.session.add(db.JobRunRow(job=job, key=key, at=unit.now))
+    unit.session.flush()
+    return True
+
+
+def _cases(unit: Unit, *states: State) -> list[db.CaseRow]:
+    return list(unit.session.scalars(select(db.CaseRow).where(db.CaseRow.state.in_([s.value for s in states]))
+                                     .order_by(db.CaseRow.id)))
+
+
+def expire_invoices(unit: Unit) -> int:
+    n = 0
+    for row in _cases(unit, State.INVOICED):
+        if row.invoice_expires and unit.today > row.invoice_expires:
+            if not isinstance(unit.apply(row, c.Expire(SYSTEM)), Refused):
+                n += 1
+    return n
+
+
+def send_reminders(unit: Unit) -> int:
+    """One reminder per threshold (default 7 and 1 days before expiry); after downtime only the nearest."""
+    from .documents import invoice_pdf
+    n = 0
+    days = sorted(unit.cfg.schedule.reminder_days)          # e.g. [1, 7]
+    for row in _cases(unit, State.INVOICED):
+        doc = unit.current_document(row, "invoice")
+        if doc is None or doc.valid_until is None or unit.today > doc.valid_until:
+            continue
+        left = (doc.valid_until - unit.today).days
+        due = [d for d in days if left <= d]
+        if not due:
+            continue
+        claimed = [d for d in due if _once(unit, "reminder", f"{doc.id}:{d}")]
+        if min(due) in claimed:
+            unit.notify(row, "customer", "reminder", attachments=(invoice_pdf(unit, row, doc),), document=doc,
+                        days_left=left)
+            unit.event(row, "reminder", SYSTEM, f"{doc.number}: {left} day(s) left")
+            n += 1
+    return n
+
+
+def warn_deadlines(unit: Unit) -> int:
+    """Petugas are told `warn_working_days` before a deadline; the supervisor once when one is missed."""
+    from .domain.calendar import CalendarGapError
+    n = 0
+    cal = unit.app.calendar()
+    for row in _cases(unit, State.PREPARING, State.PAYMENT_REVIEW, State.CORRECTION):
+        case = db.to_case(row)
+        due = case.due
+        if due is None:
+            continue
+        kind = "correction" if row.state == State.CORRECTION.value else "service"
+        if unit.today > due:
+            if _once(unit, "missed", f"{row.ref}:{kind}:{due}"):
+                unit.notify(row, "supervisor", "deadline_missed", kind=kind)
+                unit.event(row, "deadline_missed", SYSTEM, f"{kind} deadline {due} missed")
+                n += 1
+            continue
+        try:
+            left = cal.working_days_between(unit.today, due)
+        except CalendarGapError as exc:
+            unit.event(row, "calendar_gap", SYSTEM, str(exc))
+            continue
+        if left <= unit.cfg.schedule.warn_working_days and _once(unit, "warn", f"{row.ref}:{kind}:{due}"):
+            unit.notify(row, "petugas", "deadline_warning", kind=kind, working_days_left=left)
+            unit.event(row, "deadline_warning", SYSTEM, f"{kind} deadline {due}: {left} working day(s) left")
+            n += 1
+    return n
+
+
+def daily_digest(unit: Unit) -> int:
+    """On working days from `digest_time` (office time), once a day, when something waits."""
+    from .digest import send_digest, waiting_cases
+    local = unit.now.astimezone(unit.app.tz)
+    try:
+        working = unit.app.calendar().is_working_day(local.date())
+    except Exception:     # a year without holiday data: send anyway rather than leave payments unchecked
+        working = local.weekday() < 5
+    if not working or local.time() < unit.cfg.schedule.digest_time or not waiting_cases(unit):
+        return 0
+    if not _once(unit, "digest", local.date().isoformat()):
+        return 0
+    return 1 if send_digest(unit) else 0
+
+
+def auto_close(unit: Unit) -> int:
+    """A delivered case with no customer mail for `auto_close_days` closes; the survey goes out."""
+    n = 0
+    limit = unit.cfg.schedule.auto_close_days
+    for row in _cases(unit, State.DELIVERED):
+        last_customer = unit.session.scalar(select(db.InboundRow.received_at).where(
+            db.InboundRow.case_id == row.id, db.InboundRow.sender == row.customer)
+            .order_by(db.InboundRow.id.desc()).limit(1))
+        last = max(filter(None, [row.delivered_on,
+                                 db.utc(last_customer).astimezone(unit.app.tz).date() if last_customer else None]))
+        if (unit.today - last).days >= limit:
+            if not isinstance(unit.apply(row, c.Close(SYSTEM, f"otomatis: {limit} hari tanpa balasan")), Refused):
+                n += 1
+    return n
+
+
+def purge_identity(unit: Unit) -> int:
+    """Identity documents (and the raw mails that carried them) are deleted `id_retention_days` after
+    the case ended; invoices, receipts and proofs are kept. The audit trail says what went and when."""
+    n = 0
+    keep = timedelta(days=unit.cfg.schedule.id_retention_days)
+    for row in _cases(unit, State.CLOSED, State.CANCELLED, State.EXPIRED):
+        ended = row.closed_on or row.invoice_expires
+        if ended is None or unit.today < ended + keep:
+            continue
+        files = list(unit.session.scalars(select(db.FileRow).where(
+            db.FileRow.case_id == row.id, db.FileRow.role == "identity", db.FileRow.deleted_at.is_(None))))
+        for f in files:
+            unit.app.storage.delete(f.sha256)
+            f.deleted_at = unit.now
+            if f.inbound_id:
+                inbound = unit.session.get(db.InboundRow, f.inbound_id)
+                if inbound and inbound.raw_path:
+                    (unit.app.storage.root / inbound.raw_path).unlink(missing_ok=True)
+                    inbound.raw_path = ""
+        if files:
+            unit.event(row, "identity_purged", SYSTEM, f"{len(files)} identity file(s) deleted after retention")
+            n += len(files)
+    return n
+
+
+JOBS = (("expire", expire_invoices), ("reminders", send_reminders), ("warnings", warn_deadlines),
+        ("digest", daily_digest), ("auto_close", auto_close), ("retention", purge_identity))
+
+
+def run_due(app, at: datetime) -> dict[str, int]:
+    """Run every job as of instant `at`, each in its own transaction; returns what each did."""
+    done: dict[str, int] = {}
+    for name, job in JOBS:
+        with app.sessions.begin() as session:
+            done[name] = job(Unit(app, session, at, scheduled=True))
+    log.info("action=jobs at=%s %s", at.isoformat(), " ".join(f"{k}={v}" for k, v in done.items()))
+    return done

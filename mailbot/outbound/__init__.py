@@ -1,0 +1,1 @@
+"""Pure outbound rendering: effects to email messages and PDF bytes."""

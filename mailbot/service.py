@@ -1,0 +1,237 @@
+"""Handle one inbound mail, one scheduler tick or one CLI action, each in one transaction."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from .adapters import db
+from .adapters.migrations import upgrade
+from .adapters.storage import Storage
+from .catalog import CatalogEntry, CatalogIndex
+from .config import Config
+from .domain.pricing import Tariff
+from .inbound.auth import authenticated
+from .inbound.correlate import find_tag
+from .inbound.model import ParsedMail
+from .inbound.parse import parse_message
+from .inbound.screening import screen
+from .outbound.templates import Templates
+from .unit import Unit
+
+log = logging.getLogger("mailbot")
+
+# Loaded once; the holidays package marks which of these years it really knows.
+CALENDAR_YEARS = range(2020, 2041)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one inbound mail (logged, and used by tests)."""
+
+    message_id: str
+    action: str
+    case_ref: str | None = None
+
+
+class App:
+    """The wiring: configuration, database, storage, templates, calendar, tariff, catalog."""
+
+    def __init__(self, cfg: Config, *, migrate: bool = True):
+        self.cfg = cfg
+        self.tz = ZoneInfo(cfg.office.timezone)
+        self.engine = db.make_engine(cfg.database.url)
+        self.sessions = db.session_factory(self.engine)
+        self.storage = Storage(Path(cfg.storage.dir))
+        self.templates_dir = cfg.templates_dir
+        self.templates = Templates(self.templates_dir)
+        self.tariff = Tariff(cfg.tariffs.regulation, cfg.tariffs.per_page, cfg.tariffs.zero_basis)
+        self._calendar = None
+        self._catalog: CatalogIndex | None = None
+        if migrate:
+            upgrade(self.engine)
+
+    # --- shared lookups ----------------------------------------------------------------
+    def calendar(self):
+        """The working-day calendar; years whose cuti bersama are unknown raise CalendarGapError when asked."""
+        if self._calendar is None:
+            from .adapters.holidays_source import load_calendar
+            cal = self.cfg.calendar
+            self._calendar = load_calendar(CALENDAR_YEARS, cal.extra_holidays, cal.extra_working_days,
+                                           cal.assume_complete_years)
+        return self._calendar
+
+    def catalog(self, session) -> CatalogIndex:
+        """The match index, built once from the catalog table (inside the caller's transaction)."""
+        if self._catalog is None:
+            rows = session.scalars(select(db.CatalogRow)).all()
+            self._catalog = CatalogIndex([CatalogEntry(r.katalog, r.judul, r.tahun, r.halaman, r.file)
+                                          for r in rows])
+        return self._catalog
+
+    def forget_catalog(self) -> None:
+        self._catalog = None
+
+    def match_catalog(self, session, text: str) -> list[dict]:
+        """Numbered guesses for the petugas notification (`ITEM #n` picks one)."""
+        return [{"katalog": m.entry.katalog, "judul": m.entry.judul, "tahun": m.entry.tahun,
+                 "halaman": m.entry.halaman, "amount": m.entry.halaman * self.tariff.per_page,
+                 "score": round(m.score)} for m in self.catalog(session).match(text, limit=5)]
+
+    # --- one inbound mail ------------------------------------------------------------------
+    def handle_mail(self, raw: bytes, *, now: datetime, uid: int | None = None,
+                    uidvalidity: int | None = None) -> Outcome:
+        """Parse, decide and record one mail in ONE transaction. Raises on malformed or unexpected
+        input (the caller quarantines the mail); commits nothing in that case."""
+        started = time.monotonic()
+        mail = parse_message(raw)
+        with self.sessions.begin() as session:
+            known = session.scalar(select(db.InboundRow).where(db.InboundRow.message_id == mail.message_id))
+            if known is not None:
+                return Outcome(mail.message_id, "duplicate")
+            inbound = db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                                    sender=mail.from_addr, subject=mail.subject[:2000],
+                                    raw_path=self.storage.put_raw(raw), received_at=now)
+            session.add(inbound)
+            session.flush()
+            unit = Unit(self, session, now, trigger_id=mail.message_id)
+            action, row = self._route(unit, mail, inbound)
+            inbound.outcome = action
+            inbound.case_id = row.id if row is not None else None
+            ref = row.ref if row is not None else None
+        log.info("action=%s message_id=%s uid=%s case=%s duration_ms=%d", action, mail.message_id, uid, ref,
+                 (time.monotonic() - started) * 1000)
+        return Outcome(mail.message_id, action, ref)
+
+    def _route(self, unit: Unit, mail: ParsedMail, inbound: db.InboundRow) -> tuple[str, db.CaseRow | None]:
+        from .customer import handle_customer
+        verdict = screen(mail, self.cfg.office.message_id_domain)
+        inbound.verdict = verdict.verdict
+        if verdict.verdict == "own":
+            return "ignored_own", None
+        if verdict.verdict == "bounce":
+            return self._bounce(unit, mail)
+        if verdict.verdict == "machine":
+            row = self.find_case(unit.session, mail)
+            unit.event(row, "machine_mail", mail.from_addr, verdict.reason)
+            return "ignored_machine", row
+        stored = self._store_attachments(unit, mail, inbound)
+        row = self.find_case(unit.session, mail)
+        role = self.role_of(mail.from_addr)
+        if role is not None:
+            return self._staff(unit, mail, row, role, stored), row
+        return handle_customer(unit, mail, row, stored)
+
+    def role_of(self, address: str) -> str | None:
+        roles = self.cfg.roles
+        if address in roles.petugas:
+            return "petugas"
+        if address in roles.bendahara:
+            return "bendahara"
+        return None
+
+    def _store_attachments(self, unit: Unit, mail: ParsedMail, inbound: db.InboundRow) -> dict[str, db.FileRow]:
+        limit = self.cfg.storage.max_attachment_mb * 1024 * 1024
+        stored: dict[str, db.FileRow] = {}
+        for a in mail.attachments:
+            if a.sha256 in stored:
+                continue
+            self.storage.put(a.data)
+            stored[a.sha256] = db.FileRow(inbound_id=inbound.id, sha256=a.sha256, filename=a.filename[:255],
+                                          content_type=a.content_type, size=a.size, role="attachment",
+                                          allowed=a.allowed and a.size <= limit, created_at=unit.now)
+            unit.session.add(stored[a.sha256])
+        unit.session.flush()
+        return {sha: f for sha, f in stored.items() if f.allowed}
+
+    def find_case(self, session, mail: ParsedMail) -> db.CaseRow | None:
+        """DESIGN §3: a Message-ID we know in In-Reply-To/References first, then the subject tag."""
+        ids = list(mail.thread_ids)
+        if ids:
+            known = {mid: cid for mid, cid in session.execute(
+                select(db.OutboxRow.message_id, db.OutboxRow.case_id).where(db.OutboxRow.message_id.in_(ids)))}
+            known.update({mid: cid for mid, cid in session.execute(
+                select(db.InboundRow.message_id, db.InboundRow.case_id).where(
+                    db.InboundRow.message_id.in_(ids), db.InboundRow.case_id.is_not(None)))})
+            for mid in ids:
+                if known.get(mid):
+                    return session.get(db.CaseRow, known[mid])
+        tag = find_tag(mail.subject)
+        if tag:
+            return session.scalar(select(db.CaseRow).where(db.CaseRow.ref == tag))
+        return None
+
+    def _bounce(self, unit: Unit, mail: ParsedMail) -> tuple[str, db.CaseRow | None]:
+        ids = list(mail.reported_message_ids)
+        out = unit.session.scalar(select(db.OutboxRow).where(db.OutboxRow.message_id.in_(ids)).limit(1)) \
+            if ids else None
+        row = unit.session.get(db.CaseRow, out.case_id) if out is not None and out.case_id else None
+        if row is None:
+            unit.event(None, "bounce_unmatched", mail.from_addr, mail.subject[:500])
+            return "bounce_unmatched", None
+        unit.event(row, "bounce", mail.from_addr, f"{out.recipient}: {mail.top_text[:1000] or mail.text[:1000]}")
+        unit.notify(row, "petugas", "bounce", recipient=out.recipient, report=(mail.text or "")[:3000])
+        return "bounce", row
+
+    def _staff(self, unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str,
+               stored: dict[str, db.FileRow]) -> str:
+        from .digest import handle_bendahara
+        from .staff import PETUGAS_ACTIONS, StaffMail, refuse, run_keywords, send_transcript, thread_token
+        passed, why = authenticated(mail, self.cfg.security.authserv_id)
+        token = thread_token(mail)
+        digest_id = None
+        if role == "bendahara":
+            digest_id = token if token and unit.session.scalar(
+                select(db.DigestTokenRow.id).where(db.DigestTokenRow.digest_id == token).limit(1)) else None
+            token_ok = digest_id is not None
+        else:
+            token_ok = row is not None and token is not None and token == row.thread_token
+        if not (passed or token_ok):
+            refuse(unit, mail, row, role, f"{why}, dan kode utas tidak cocok")
+            return "refused"
+        files = tuple(sha for sha in (a.sha256 for a in mail.attachments if not a.inline) if sha in stored)
+        for sha in files:
+            stored[sha].case_id = row.id if row is not None else None
+        sm = StaffMail(unit, mail, row, files, digest_id=digest_id)
+        if role == "bendahara":
+            handle_bendahara(sm)
+        else:
+            run_keywords(sm, "petugas", PETUGAS_ACTIONS)
+            for sha in files:
+                stored[sha].role = "deliverable"
+        send_transcript(sm, role)
+        return "staff"
+
+    # --- the edges of intake -------------------------------------------------------------
+    def handle_oversized(self, headers: bytes, *, size: int, now: datetime, uid: int | None = None,
+                         uidvalidity: int | None = None) -> Outcome:
+        """A mail over max_message_mb: not downloaded; a human sender is told the limit, once."""
+        mail = parse_message(headers + b"\r\n")
+        with self.sessions.begin() as session:
+            if session.scalar(select(db.InboundRow.id).where(db.InboundRow.message_id == mail.message_id)):
+                return Outcome(mail.message_id, "duplicate")
+            session.add(db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                                      sender=mail.from_addr, subject=mail.subject[:2000], verdict="too_large",
+                                      outcome="too_large", received_at=now))
+            unit = Unit(self, session, now, trigger_id=mail.message_id)
+            row = self.find_case(session, mail)
+            unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
+            if screen(mail, self.cfg.office.message_id_domain).verdict == "human" and mail.from_addr:
+                unit.notify(row, "customer", "too_large", to=[mail.from_addr], size_mb=round(size / 2**20, 1),
+                            limit_mb=self.cfg.storage.max_message_mb, subject=mail.subject)
+        log.warning("action=too_large message_id=%s uid=%s size=%s", mail.message_id, uid, size)
+        return Outcome(mail.message_id, "too_large")
+
+    def record_quarantine(self, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
+        with self.sessions.begin() as session:
+            db.add_event(session, None, now, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
+
+    def set_status(self, key: str, value: str) -> None:
+        with self.sessions.begin() as session:
+            session.merge(db.StatusRow(key=key, value=value))

@@ -1,0 +1,189 @@
+"""One transaction's work: apply decisions to a case, carry out their effects, queue the mail."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .adapters import db
+from .domain import commands as c
+from .domain import effects as fx
+from .domain.case import Accepted, Context, Decision, Refused, decide
+from .domain.numbering import format_number
+from .domain.states import State
+from .domain.transitions import state_label
+from .outbound.mail import Envelope, FilePart, build_message
+
+if TYPE_CHECKING:
+    from .service import App
+
+log = logging.getLogger("mailbot")
+
+
+@dataclass
+class Unit:
+    """The session, the instant and the wiring for one inbound mail or one scheduler tick."""
+
+    app: "App"
+    session: Session
+    now: datetime                         # aware; stored as UTC
+    trigger_id: str | None = None         # Message-ID of the mail being handled, for threading
+    scheduled: bool = False
+    queued: list[db.OutboxRow] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.app.tz).date()
+
+    @property
+    def cfg(self):
+        return self.app.cfg
+
+    # --- cases ------------------------------------------------------------------
+    def new_case(self, customer: str, name: str, request_text: str, language: str) -> db.CaseRow:
+        """Open a case with the next gap-free number of this year."""
+        seq = db.next_seq(self.session, f"case-{self.today.year}")
+        ref = format_number(self.cfg.numbering.case_pattern, seq, self.today)
+        row = db.CaseRow(ref=ref, state=State.NEW.value, customer=customer, customer_name=name or "",
+                         language=language, request_text=request_text[:20000],
+                         thread_token=secrets.token_hex(5).upper(), opened_on=self.today,
+                         created_at=self.now, updated_at=self.now, deliverables="[]", guesses="[]")
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def context(self) -> Context:
+        return Context(now=self.now, today=self.today, calendar=self.app.calendar(), tariff=self.app.tariff)
+
+    def apply(self, row: db.CaseRow, cmd: c.Command) -> Decision:
+        """Decide `cmd` on the case in `row`; when accepted, store it, audit it and carry out its effects."""
+        from .domain.calendar import CalendarGapError
+        try:
+            decision = decide(db.to_case(row), cmd, self.context())
+        except CalendarGapError as exc:
+            decision = Refused(f"data hari libur belum tersedia ({exc}); hubungi supervisor")
+        if isinstance(decision, Refused):
+            self.event(row, "refused", cmd.actor, f"{type(cmd).__name__}: {decision.reason}")
+            return decision
+        before = row.state
+        db.store_case(row, decision.case, self.now)
+        detail = decision.event + (f" ({before} -> {row.state})" if before != row.state else "")
+        self.event(row, type(cmd).__name__, cmd.actor, detail)
+        for effect in decision.effects:
+            self.carry_out(row, effect, cmd)
+        return decision
+
+    def event(self, row: db.CaseRow | None, kind: str, actor: str, detail: str = "") -> None:
+        db.add_event(self.session, row.id if row else None, self.now, kind, actor, detail)
+
+    # --- effects ------------------------------------------------------------------
+    def carry_out(self, row: db.CaseRow, effect: fx.Effect, cmd: c.Command) -> None:
+        from . import documents
+        if isinstance(effect, fx.Notify):
+            self.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""))
+        elif isinstance(effect, fx.SendInvoice):
+            documents.issue_invoice(self, row, effect.billing_code, effect.billing_expires)
+        elif isinstance(effect, fx.VoidInvoice):
+            documents.void_invoice(self, row, "kedaluwarsa" if isinstance(cmd, c.Expire) else "dibatalkan")
+        elif isinstance(effect, fx.IssueReceiptAndDeliver):
+            documents.issue_receipt_and_deliver(self, row)
+        elif isinstance(effect, fx.DeliverCorrection):
+            documents.deliver_correction(self, row, effect.files)
+        elif isinstance(effect, fx.RefreshDigest):
+            if self.cfg.schedule.digest_on_proof:
+                from .digest import send_digest
+                send_digest(self)
+        else:   # pragma: no cover - a new effect without a home is a programming error
+            raise TypeError(f"no handler for effect {effect!r}")
+
+    # --- mail -------------------------------------------------------------------------
+    def case_view(self, row: db.CaseRow) -> SimpleNamespace:
+        """What templates may say about a case."""
+        case = db.to_case(row)
+        invoice = self.current_document(row, "invoice")
+        receipt = self.current_document(row, "receipt")
+        return SimpleNamespace(**{
+            "ref": row.ref, "state": row.state, "state_label": state_label(State(row.state)),
+            "customer": row.customer, "customer_name": row.customer_name or row.customer,
+            "items": case.items, "total": case.total, "due": case.due, "service_due": case.service_due,
+            "correction_due": case.correction_due, "invoice": invoice, "receipt": receipt,
+            "invoice_expires": row.invoice_expires, "request_text": row.request_text,
+            "guesses": json.loads(row.guesses or "[]"), "zero_reason": row.zero_reason,
+            "identity_ok": row.identity_ok, "agreed": row.agreed, "identity_received": row.identity_received,
+            "thread_token": row.thread_token, "linked_ref": row.linked_ref,
+        })
+
+    def base_context(self) -> dict:
+        cfg = self.cfg
+        return {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": self.today,
+                "service_address": cfg.office.service_address}
+
+    def recipients(self, row: db.CaseRow | None, audience: str) -> list[str]:
+        if audience == "customer":
+            return [row.customer] if row else []
+        return list(getattr(self.cfg.roles, audience))
+
+    def notify(self, row: db.CaseRow | None, audience: str, template: str, *, attachments: tuple[FilePart, ...] = (),
+               to: list[str] | None = None, **extra) -> list[db.OutboxRow]:
+        """Render `template` for `audience` and queue one mail per recipient."""
+        lang = row.language if (row is not None and audience == "customer") else "id"
+        ctx = {**self.base_context(), "case": self.case_view(row) if row else None, "audience": audience, **extra}
+        if audience != "customer" and row is not None:
+            from .staff import applicable_keywords
+            ctx["keywords"] = applicable_keywords(State(row.state))
+        subject, body = self.app.templates.render_mail(template, lang, **ctx)
+        if audience in ("petugas", "bendahara") and row is not None:
+            subject = f"{subject} (kode {row.thread_token})"
+        return [self.enqueue(addr, subject, body, kind=f"{audience}:{template}", row=row, attachments=attachments)
+                for addr in (to if to is not None else self.recipients(row, audience))]
+
+    def enqueue(self, to: str, subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
+                attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> db.OutboxRow | None:
+        """Build the message now (so a retry sends the same bytes) and put it in the outbox."""
+        if kind.startswith("customer:") and self._over_reply_cap(to):
+            self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to}: {kind}")
+            log.warning("action=reply_suppressed to=%s kind=%s", to, kind)
+            return None
+        message_id = f"{secrets.token_hex(12)}@{self.cfg.office.message_id_domain}"
+        root = self._root_id(row) if row is not None else None
+        env = Envelope(to=(to,), message_id=message_id, date=self.now, case_ref=row.ref if row else None,
+                       in_reply_to=self.trigger_id if not self.scheduled else None,
+                       references=tuple(r for r in (root, *references) if r), scheduled=self.scheduled)
+        msg = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
+                            from_name=self.cfg.smtp.from_name, attachments=attachments)
+        out = db.OutboxRow(message_id=message_id, case_id=row.id if row else None, kind=kind,
+                           sender=self.cfg.office.service_address, recipient=to,
+                           subject=str(msg["Subject"]), raw=msg.as_bytes(), status="pending", attempts=0,
+                           next_attempt_at=self.now, created_at=self.now, last_error="")
+        self.session.add(out)
+        self.queued.append(out)
+        return out
+
+    def _over_reply_cap(self, to: str) -> bool:
+        cap = self.cfg.schedule.max_auto_replies_per_day
+        since = self.now - timedelta(days=1)
+        sent = self.session.scalar(select(func.count()).select_from(db.OutboxRow).where(
+            db.OutboxRow.recipient == to, db.OutboxRow.created_at >= since,
+            db.OutboxRow.kind.like("customer:%")))
+        return (sent or 0) + sum(1 for q in self.queued if q.recipient == to
+                                 and q.kind.startswith("customer:")) >= cap
+
+    def _root_id(self, row: db.CaseRow) -> str | None:
+        """The first message of the case thread, so every client threads our mails together."""
+        return self.session.scalar(select(db.InboundRow.message_id).where(db.InboundRow.case_id == row.id)
+                                   .order_by(db.InboundRow.id).limit(1))
+
+    # --- documents --------------------------------------------------------------------
+    def current_document(self, row: db.CaseRow, kind: str) -> db.DocumentRow | None:
+        if row.id is None:
+            return None
+        return self.session.scalar(select(db.DocumentRow).where(
+            db.DocumentRow.case_id == row.id, db.DocumentRow.kind == kind, db.DocumentRow.void.is_(False))
+            .order_by(db.DocumentRow.id.desc()).limit(1))

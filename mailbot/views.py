@@ -1,0 +1,81 @@
+"""Read models: the JSON a case is shown as (a contract, DESIGN §10) and the status summary."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .adapters import db
+from .domain.states import FINAL, State
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return db.utc(value).isoformat()
+    return value.isoformat()
+
+
+def _document(session: Session, row: db.CaseRow, kind: str) -> db.DocumentRow | None:
+    return session.scalar(select(db.DocumentRow).where(
+        db.DocumentRow.case_id == row.id, db.DocumentRow.kind == kind, db.DocumentRow.void.is_(False))
+        .order_by(db.DocumentRow.id.desc()).limit(1))
+
+
+def case_json(session: Session, row: db.CaseRow) -> dict:
+    """`mailbot case REF --json`: every field other tools rely on."""
+    case = db.to_case(row)
+    invoice = _document(session, row, "invoice")
+    receipt = _document(session, row, "receipt")
+    events = session.scalars(select(db.EventRow).where(db.EventRow.case_id == row.id).order_by(db.EventRow.id))
+    return {
+        "ref": row.ref,
+        "state": row.state,
+        "customer": row.customer,
+        "customer_name": row.customer_name,
+        "opened_on": _iso(row.opened_on),
+        "items": [{"katalog": i.katalog, "judul": i.judul, "halaman": i.halaman, "qty": i.qty, "amount": i.amount}
+                  for i in case.items],
+        "total": case.total,
+        "invoice_number": invoice.number if invoice else None,
+        "invoice_expires": _iso(row.invoice_expires) if invoice else None,
+        "receipt_number": receipt.number if receipt else None,
+        "due": _iso(case.due),
+        "identity_ok": row.identity_ok,
+        "agreed": row.agreed,
+        "zero_reason": row.zero_reason or None,
+        "linked_ref": row.linked_ref,
+        "rating": row.rating,
+        "events": [{"time": _iso(e.at), "kind": e.kind, "actor": e.actor, "detail": e.detail} for e in events],
+    }
+
+
+def overdue(row: db.CaseRow, today: date) -> bool:
+    due = db.to_case(row).due
+    return due is not None and today > due and State(row.state) not in FINAL
+
+
+def status_summary(session: Session) -> dict:
+    """`mailbot status`: last fetch, outbox backlog and failures, cases per state, nearest deadlines."""
+    per_state = dict(session.execute(select(db.CaseRow.state, func.count()).group_by(db.CaseRow.state)).all())
+    outbox = dict(session.execute(select(db.OutboxRow.status, func.count()).group_by(db.OutboxRow.status)).all())
+    last = session.get(db.StatusRow, "last_fetch")
+    upcoming = []
+    for row in session.scalars(select(db.CaseRow).where(db.CaseRow.state.in_(["preparing", "payment_review",
+                                                                              "correction"]))):
+        due = db.to_case(row).due
+        if due:
+            upcoming.append((due, row.ref, row.state))
+    upcoming.sort()
+    return {
+        "last_fetch": last.value if last else None,
+        "outbox_pending": outbox.get("pending", 0),
+        "outbox_failed": outbox.get("failed", 0),
+        "outbox_sent": outbox.get("sent", 0),
+        "quarantined": session.scalar(select(func.count()).select_from(db.EventRow)
+                                      .where(db.EventRow.kind == "quarantined")) or 0,
+        "cases": {s.value: per_state.get(s.value, 0) for s in State},
+        "nearest_deadlines": [{"ref": ref, "state": st, "due": d.isoformat()} for d, ref, st in upcoming[:10]],
+    }
