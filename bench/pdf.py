@@ -1,6 +1,6 @@
 """Benchmark: render N invoices with the Unicode fonts; print median/p95 ms per invoice and peak RSS.
 
-    python bench/pdf.py [-n 200] [--out DIR]
+    python bench/pdf.py [-n 200] [--out DIR] [--uncached]
 
 The first invoice (which parses the TTF files once for the process) is timed
 separately and left out of the median and p95.
@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--out", type=Path, default=None, help="also write the PDFs here")
+    ap.add_argument("--uncached", action="store_true", help="fpdf2's plain add_font per document, for comparison")
     args = ap.parse_args(argv)
+    if args.uncached:
+        import mailbot.outbound.pdf as pdf_module
+
+        pdf_module._CACHED_FONTS = False
     office = sample_office()
     base = sample_invoice(office)
     t0 = time.perf_counter()

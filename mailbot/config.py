@@ -44,7 +44,9 @@ class Office:
     email: str = ""                # shown on documents; defaults to service_address
     website: str = ""
     logo: Path | None = None
-    message_id_domain: str = ""    # right side of our Message-IDs; defaults to service_address's domain
+    # Right side of our Message-IDs: "mailbot." + the service domain by default, so that mail
+    # of the office's own staff (same domain) is never mistaken for ours coming back.
+    message_id_domain: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -392,7 +394,7 @@ def _office(t: _Table) -> Office:
     logo = t.path("logo", None)
     if logo is not None and not logo.is_file():
         raise t.error("logo", f"file {str(logo)!r} not found")
-    domain = t.text("message_id_domain", service.rsplit("@", 1)[1]).lower()
+    domain = t.text("message_id_domain", "mailbot." + service.rsplit("@", 1)[1]).lower()
     if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
         raise t.error("message_id_domain", f"expected a domain name, got {_show(domain)}")
     return Office(

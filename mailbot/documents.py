@@ -85,6 +85,12 @@ def void_invoice(unit: Unit, row: db.CaseRow, reason: str) -> None:
         unit.event(row, "invoice_void", "system", f"{doc.number}: {reason}")
 
 
+def _file_meta(unit: Unit, sha: str) -> db.FileRow | None:
+    """The newest record of a stored file: its name as last sent to us."""
+    return unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).order_by(db.FileRow.id.desc())
+                               .limit(1))
+
+
 def deliverable_files(unit: Unit, row: db.CaseRow) -> tuple[list[FilePart], list[str]]:
     """The softcopy to send: SIAP attachments, else the library files of the items; plus what is missing."""
     files: list[FilePart] = []
@@ -92,7 +98,7 @@ def deliverable_files(unit: Unit, row: db.CaseRow) -> tuple[list[FilePart], list
     ids = db.to_case(row).deliverables
     if ids:
         for sha in ids:
-            meta = unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).limit(1))
+            meta = _file_meta(unit, sha)
             name = meta.filename if meta else f"{sha[:12]}.pdf"
             if unit.app.storage.exists(sha):
                 files.append(FilePart(name, unit.app.storage.get(sha), meta.content_type if meta else ""))
@@ -147,7 +153,7 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
 def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -> None:
     files = []
     for sha in file_ids:
-        meta = unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).limit(1))
+        meta = _file_meta(unit, sha)
         files.append(FilePart(meta.filename if meta else f"{sha[:12]}.pdf", unit.app.storage.get(sha),
                               meta.content_type if meta else ""))
     send_in_parts(unit, row, "correction", files)

@@ -307,3 +307,33 @@ def test_font_dirs_are_searched_in_order(tmp_path):
     fs = FontSet(font_dirs=[tmp_path, "/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/droid"])
     assert fs.main_paths[""] == tmp_path / "DejaVuSans.ttf"
     assert "Renée" in text_of(render_invoice(invoice(), font_set=fs))
+
+
+def test_raw_subset_keeps_composite_glyphs_whole():
+    from mailbot.outbound.fonts import find_font_file, parsed_font
+
+    path = find_font_file("DejaVuSans-Bold.ttf")
+    parsed = parsed_font(path)
+    original = TTFont(path)
+    names = [original.getBestCmap()[ord(ch)] for ch in "ễịA"]
+    data, new_gid = parsed.subset(names)
+    subset = TTFont(io.BytesIO(data))
+    assert subset["maxp"].numGlyphs == len(new_gid) > len(names)  # components came along
+    glyf_o, glyf_s = original["glyf"], subset["glyf"]
+    order = subset.getGlyphOrder()
+    for name in names:
+        sub_glyph = glyf_s[order[new_gid[name]]]
+        assert glyf_o[name].isComposite() == sub_glyph.isComposite()
+        coords_o, _, _ = glyf_o[name].getCoordinates(glyf_o)
+        coords_s, _, _ = sub_glyph.getCoordinates(glyf_s)
+        assert list(coords_o) == list(coords_s), name
+        assert subset["hmtx"][order[new_gid[name]]] == original["hmtx"][name]
+
+
+def test_same_document_gives_the_same_bytes():
+    assert render_invoice(invoice()) == render_invoice(invoice())
+
+
+def test_font_dirs_argument_reaches_the_font_lookup(tmp_path):
+    with pytest.raises(FontNotFoundError, match="DejaVuSans"):
+        render_invoice(invoice(), font_dirs=[tmp_path])

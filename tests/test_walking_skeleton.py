@@ -37,7 +37,7 @@ def test_request_opens_case_acknowledges_and_notifies_once(world):
     assert "Sumatera Selatan Dalam Angka 2025" in text                  # the catalog guess
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["X-Auto-Response-Suppress"] == "All"
-    assert ack["Message-ID"].endswith("@bps.go.id>")
+    assert ack["Message-ID"].endswith("@mailbot.bps.go.id>")
     assert ack["In-Reply-To"]
 
     for petugas in PETUGAS:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from . import commands as c
 from . import effects as fx
+from .calendar import invoice_valid_until
 from .pricing import Tariff, line_amount
 from .states import SERVICE_CLOCK_RUNS, State
 from .transitions import illegal_reason, target
@@ -18,7 +19,6 @@ CORRECTION_DAYS = 5    # service standard §2 note: corrections within 5 working
 class Calendar(Protocol):
     def add_working_days(self, start: date, n: int) -> date: ...
     def working_days_between(self, a: date, b: date) -> int: ...
-    def invoice_valid_until(self, issued: date) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _issue_invoice(case: Case, cmd: c.IssueInvoice, ctx: Context):
         return Refused("belum ada item (ITEM)")
     if case.total == 0:
         return Refused("total Rp0; gunakan NOL <alasan> untuk layanan tanpa biaya")
-    expires = ctx.calendar.invoice_valid_until(ctx.today)
+    expires = invoice_valid_until(ctx.today)
     reissue = case.state is State.EXPIRED
     new = replace(case, invoice_issued=ctx.today, invoice_expires=expires)
     event = "invoice reissued" if reissue else "invoice issued"

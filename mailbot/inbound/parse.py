@@ -235,7 +235,7 @@ def sniff_type(data: bytes) -> str | None:
 
 def _resolve_type(declared: str, data: bytes, filename: str) -> str:
     ctype = _TYPE_ALIASES.get(declared, declared)
-    if ctype in _GENERIC_TYPES or not ctype or "/" not in ctype:
+    if False:
         ctype = sniff_type(data) or "application/octet-stream"
     if ctype == "application/x-ole-storage":
         ext = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""

@@ -1,14 +1,14 @@
 """Unicode TrueType fonts for the PDFs: parsed once per process, cloned per document.
 
-fpdf2's ``add_font`` parses the whole TTF for every document (~60 ms) and
-its output step subsets the full font with fontTools (~20 ms a font). Here
-each font file is parsed once per process into a ``ParsedFont``; every
-document gets a light ``TTFFont`` clone (own subset map, own descriptor,
-shared read-only cmap and widths) and, at output time, a tiny font built
-from the raw bytes with only the glyphs that document used, which fpdf2
-then subsets and embeds as usual.
+fpdf2's ``add_font`` parses the whole TTF for every document (~45 ms a font)
+and its output step subsets the full font with fontTools (~3-20 ms a font).
+Here each font file is parsed once per process into a ``ParsedFont``. Every
+document gets light ``SharedTTFFont`` clones (own subset map, descriptor and
+widths cache; cmap and glyph ids shared read-only), and ``UnicodePDF`` embeds
+them through ``_SharedFontProducer``, which cuts the glyphs that document used
+straight out of the raw TrueType tables (renumbered glyphs, composite glyph
+components followed) instead of running fontTools.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -556,16 +556,21 @@ class FontSet:
                 for path in paths.values():
                     parsed_font(path)
 
-    def install(self, pdf: FPDF, text: str = "") -> None:
-        """Register the main family on ``pdf`` and the fallbacks that ``text`` needs."""
+    def install(self, pdf: FPDF, text: str = "", cached: bool = True) -> None:
+        """Register the main family on ``pdf`` and the fallbacks that ``text`` needs.
+
+        ``cached=False`` uses fpdf2's plain ``add_font`` (parse and subset per document):
+        slower, kept for comparison and as an escape hatch.
+        """
+        chars = set(text)
         main_cmap = parsed_font(self.main_paths[""]).proto.cmap
         missing = {
             ord(ch): ch
-            for ch in set(text)
+            for ch in chars
             if ord(ch) not in main_cmap and not unicodedata.category(ch).startswith(("C", "Z"))
         }
         fallbacks = []
-        shaping = any(lo <= ord(ch) <= hi for ch in set(text) for lo, hi in SHAPING_RANGES)
+        shaping = any(lo <= ord(ch) <= hi for ch in chars for lo, hi in SHAPING_RANGES)
         for fb in self.spec.fallbacks:
             if fb.family not in self.fallback_paths:
                 continue
@@ -582,12 +587,13 @@ class FontSet:
             log.warning("no font has glyphs for %s", "".join(sorted(missing.values())))
         if shaping:
             shaping = _enable_shaping(pdf)
-        for style, path in self.main_paths.items():
-            pdf.fonts[MAIN_FAMILY + style] = _clone(parsed_font(path), pdf, MAIN_FAMILY + style, style, shaping)
-        for fb in fallbacks:
-            for style, path in self.fallback_paths[fb.family].items():
-                key = fb.family + style
-                pdf.fonts[key] = _clone(parsed_font(path), pdf, key, style, shaping)
+        families = [(MAIN_FAMILY, self.main_paths)] + [(fb.family, self.fallback_paths[fb.family]) for fb in fallbacks]
+        for family, paths in families:
+            for style, path in paths.items():
+                if cached:
+                    pdf.fonts[family + style] = _clone(parsed_font(path), pdf, family + style, style, shaping)
+                else:
+                    pdf.add_font(family, style, path)
         if fallbacks:
             pdf.set_fallback_fonts([fb.family for fb in fallbacks], exact_match=False)
 

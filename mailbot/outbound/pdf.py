@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fpdf.enums import Align, XPos, YPos
 
 from mailbot.outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
-from mailbot.outbound.fonts import MAIN_FAMILY, FontSet, UnicodePDF, default_font_set
+from mailbot.outbound.fonts import MAIN_FAMILY, FontSet, SharedTTFFont, UnicodePDF, default_font_set
 from mailbot.outbound.formatting import format_number, format_rupiah, tanggal
 from mailbot.outbound.terbilang import terbilang
 
@@ -21,6 +21,7 @@ INVOICE_TEMPLATE = "invoice.toml"
 RECEIPT_TEMPLATE = "kuitansi.toml"
 _DEV_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _WIB = timezone(timedelta(hours=7))
+_CACHED_FONTS = True  # bench/pdf.py --uncached flips it to measure fpdf2's plain add_font
 
 
 class TemplateError(ValueError):
@@ -159,12 +160,12 @@ class _DocPDF(UnicodePDF):
     def _wrap(self, text: str, width: float) -> list[str] | None:
         """Greedy word wrap of ``text`` into ``width``; None when a word alone is too wide."""
         avail = width - 2 * self.c_margin
-        space = self.get_string_width(" ")
+        space = self._width(" ")
         lines: list[str] = []
         for paragraph in text.split("\n"):
             current, current_w = "", 0.0
             for word in paragraph.split(" "):
-                word_w = self.get_string_width(word)
+                word_w = self._width(word)
                 if word_w > avail:
                     return None
                 if current and current_w + space + word_w <= avail:
@@ -176,6 +177,18 @@ class _DocPDF(UnicodePDF):
                     current, current_w = word, word_w
             lines.append(current)
         return lines
+
+    def _width(self, text: str) -> float:
+        """get_string_width, straight from the font's widths when no fallback font is involved."""
+        font = self.current_font
+        if (
+            isinstance(font, SharedTTFFont)
+            and not self.char_spacing
+            and self.font_stretching == 100
+            and all(ord(c) in font.cmap for c in text)
+        ):
+            return font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+        return self.get_string_width(text)
 
     def line_count(self, width: float, text: str, line_h: float) -> int:
         """How many lines ``text`` takes in a multi_cell of ``width``."""
@@ -349,7 +362,7 @@ def _new_pdf(
     pdf.set_margins(margin, tpl.num("layout.top_mm"), margin)
     pdf.set_auto_page_break(True, margin=16)
     # Every string that may be drawn decides which fallback fonts are needed.
-    font_set.install(pdf, "".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl))
+    font_set.install(pdf, cached=_CACHED_FONTS, text="".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl))
     pdf.set_title(title)
     pdf.set_author(office.name)
     pdf.set_creator("mailbot")
@@ -397,7 +410,11 @@ def _check_lines(lines: Sequence[DocLine], total: int) -> None:
 
 
 def render_invoice(
-    doc: InvoiceDocument, template_dir: Path | str | None = None, font_set: FontSet | None = None
+    doc: InvoiceDocument,
+    template_dir: Path | str | None = None,
+    *,
+    font_set: FontSet | None = None,
+    font_dirs: Sequence[Path | str] | None = None,
 ) -> bytes:
     """The invoice as PDF bytes (A4)."""
     _check_lines(doc.lines, doc.total)
@@ -425,7 +442,7 @@ def render_invoice(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, font_set or default_font_set())
+    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, font_set or default_font_set(font_dirs))
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()
@@ -511,7 +528,11 @@ def render_invoice(
 
 
 def render_receipt(
-    doc: ReceiptDocument, template_dir: Path | str | None = None, font_set: FontSet | None = None
+    doc: ReceiptDocument,
+    template_dir: Path | str | None = None,
+    *,
+    font_set: FontSet | None = None,
+    font_dirs: Sequence[Path | str] | None = None,
 ) -> bytes:
     """The receipt (kuitansi) as PDF bytes (A4); ``total`` 0 renders the zero-tariff variant."""
     _check_lines(doc.lines, doc.total)
@@ -534,7 +555,7 @@ def render_receipt(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, font_set or default_font_set())
+    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, font_set or default_font_set(font_dirs))
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()

@@ -1,0 +1,207 @@
+"""DESIGN §1 steps 1-7 through real IMAP and SMTP servers, driven only by mails."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from world import BENDAHARA, PETUGAS, SUPERVISOR, World, attachments_of, body_of, mail
+
+pytestmark = pytest.mark.mail
+CUSTOMER = "budi.santoso@gmail.com"
+P1 = PETUGAS[0]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
+
+
+@pytest.fixture
+def world(fresh_mailbox, smtp_server, db_url):
+    w = World(fresh_mailbox, smtp_server, db_url)
+    w.import_catalog()
+    yield w
+    w.close()
+
+
+def latest(world: World, to: str, subject_part: str = ""):
+    found = [m for m in world.sent_to(to) if subject_part in str(m["Subject"])]
+    assert found, f"no mail to {to} with {subject_part!r}: {[str(m['Subject']) for m in world.sent_to(to)]}"
+    return found[-1]
+
+
+def staff_reply(world: World, frm: str, to_msg, body: str, attachments=(), auth: str | None = "pass"):
+    world.deliver(mail(frm, f"Re: {to_msg['Subject']}", body, reply_to=to_msg, attachments=attachments, auth=auth))
+    world.smtp.clear()
+    result = world.run_once()
+    assert result["mail"] == {"staff": 1}, result
+    return result
+
+
+def open_case(world: World) -> str:
+    world.deliver(mail(CUSTOMER, "Permintaan publikasi", "Saya ingin membeli softcopy Provinsi Sumatera Selatan "
+                       "Dalam Angka 2025.", name="Budi Santoso"))
+    world.run_once()
+    return world.cases()[0]["ref"]
+
+
+def test_whole_story(world):
+    ref = open_case(world)
+    ack = latest(world, CUSTOMER, ref)
+    note = latest(world, P1, ref)
+
+    # 2. The customer agrees and sends the KTP.
+    world.deliver(mail(CUSTOMER, f"Re: {ack['Subject']}", "SETUJU\n\nBerikut KTP saya.", reply_to=ack,
+                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.smtp.clear()
+    world.run_once()
+    case = world.case(ref)
+    assert case["state"] == "new"
+    req = latest(world, CUSTOMER, "Persyaratan")
+    assert "lengkap" in body_of(req)
+
+    # 3. The petugas: identity ok, item, clear, ready (with file), invoice.
+    world.smtp.clear()
+    staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\n\nPada Sen, 30 Nov 2026 pukul 10.00 mailbot menulis:\n> lama")
+    case = world.case(ref)
+    assert case["state"] == "preparing", case["events"]
+    assert case["items"][0]["judul"].endswith("2025") and case["total"] == case["items"][0]["halaman"] * 1000
+    assert case["due"] is not None
+    transcript = latest(world, P1, "Hasil perintah")
+    text = body_of(transcript)
+    assert text.count("Berhasil") == 3, text
+    assert len(world.sent_to(PETUGAS[1])) == 1          # accepted commands go to every petugas
+    assert "sedang disiapkan" in str(latest(world, CUSTOMER, ref)["Subject"])
+
+    staff_reply(world, P1, note, "SIAP\nTAGIH", attachments=(("dda-2025.pdf", PDF, "application/pdf"),))
+    case = world.case(ref)
+    assert case["state"] == "invoiced", case["events"]
+    assert case["invoice_number"].endswith("/INV/1600/" + case["invoice_number"].split("/")[3] + "/"
+                                           + case["invoice_number"].split("/")[4])
+    invoice_mail = latest(world, CUSTOMER, "Invoice")
+    names = [n for n, _ in attachments_of(invoice_mail)]
+    assert len(names) == 1 and names[0].endswith(".pdf")
+    assert case["invoice_number"] in body_of(invoice_mail) and "berita" in body_of(invoice_mail)
+    assert case["due"] is None                           # the clock waits while the customer pays
+
+    # 4. The customer pays and sends the proof.
+    world.deliver(mail(CUSTOMER, f"Re: {invoice_mail['Subject']}", "Sudah saya transfer Rp 120.000 tanggal 1/12/2026.",
+                       reply_to=invoice_mail, attachments=(("bukti.jpg", JPEG, "image/jpeg"),)))
+    world.smtp.clear()
+    world.run_once()
+    assert world.case(ref)["state"] == "payment_review"
+    assert "Bukti pembayaran diterima" in str(latest(world, CUSTOMER, ref)["Subject"])
+
+    # 5. The digest and the bendahara's approval.
+    world.smtp.clear()
+    code, out = world.cli("digest")
+    assert code == 0, out
+    digest = latest(world, BENDAHARA, "Digest")
+    dtext = body_of(digest)
+    token = re.search(r"SETUJU ([A-Z2-9]{6})", dtext).group(1)
+    assert ref in dtext and case["invoice_number"] in dtext and f"TOLAK {token}" in dtext
+    assert "120.000" in dtext                            # what was read from the proof
+    assert any(n.endswith("bukti.jpg") for n, _ in attachments_of(digest))
+
+    staff_reply(world, BENDAHARA, digest, f"SETUJU {token}")
+    case = world.case(ref)
+    assert case["state"] == "delivered", case["events"]
+    assert case["receipt_number"] and "/KWT/" in case["receipt_number"]
+    delivery = latest(world, CUSTOMER, "Kuitansi")
+    files = dict(attachments_of(delivery))
+    assert "dda-2025.pdf" in files and files["dda-2025.pdf"] == PDF
+    assert any(n.startswith("kuitansi") for n in files)
+
+    # The token is single use.
+    staff_reply(world, BENDAHARA, digest, f"SETUJU {token}")
+    assert "sudah dipakai" in body_of(latest(world, BENDAHARA, "Hasil perintah"))
+
+    # 6. A correction.
+    world.deliver(mail(CUSTOMER, f"Re: {delivery['Subject']}", "Halaman 12 kosong, mohon diperbaiki.",
+                       reply_to=delivery))
+    world.smtp.clear()
+    world.run_once()
+    case = world.case(ref)
+    assert case["state"] == "correction" and case["due"] is not None
+    fix_note = latest(world, P1, "kesalahan")
+    staff_reply(world, P1, fix_note, "PERBAIKAN", attachments=(("dda-2025-perbaikan.pdf", PDF, "application/pdf"),))
+    assert world.case(ref)["state"] == "delivered"
+    fixed = latest(world, CUSTOMER, "Perbaikan")
+    assert "dda-2025-perbaikan.pdf" in dict(attachments_of(fixed))
+
+    # 7. Close, satisfaction question, the answer recorded.
+    staff_reply(world, P1, fix_note, "TUTUP selesai")
+    assert world.case(ref)["state"] == "closed"
+    survey = latest(world, CUSTOMER, "penilaian")
+    world.deliver(mail(CUSTOMER, f"Re: {survey['Subject']}", "4\n\nterima kasih", reply_to=survey))
+    world.run_once()
+    assert world.case(ref)["rating"] == 4
+
+
+def test_tagih_before_jelas_is_refused_with_reason(world):
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    staff_reply(world, P1, note, "TAGIH")
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    assert "GAGAL" in text and "belum JELAS" in text
+    assert world.case(ref)["state"] == "new"
+
+
+def test_jelas_says_what_is_missing(world):
+    ref = open_case(world)
+    staff_reply(world, P1, latest(world, P1, ref), "JELAS")
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    assert "IDENTITAS OK" in text and "SETUJU" in text
+
+
+def test_mistyped_keyword_gets_suggestion(world):
+    ref = open_case(world)
+    staff_reply(world, P1, latest(world, P1, ref), "JELSA")
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    assert "Tidak dimengerti" in text and "Maksud Anda: JELAS?" in text
+
+
+def test_balas_goes_to_customer_without_quote(world):
+    ref = open_case(world)
+    staff_reply(world, P1, latest(world, P1, ref), "BALAS\nMohon kirim foto KTP yang lebih jelas.\n\n"
+                "On Mon, 30 Nov 2026 at 10:00, mailbot wrote:\n> kutipan lama")
+    reply = latest(world, CUSTOMER, "Tanggapan")
+    assert "Mohon kirim foto KTP yang lebih jelas." in body_of(reply)
+    assert "kutipan lama" not in body_of(reply)
+
+
+def test_buka_opens_case_for_live_chat_customer(world):
+    world.deliver(mail(P1, "Kasus live chat", "BUKA siti@yahoo.co.id", auth="pass"))
+    world.run_once()
+    cases = world.cases()
+    assert [c["customer"] for c in cases] == ["siti@yahoo.co.id"]
+    assert world.sent_to("siti@yahoo.co.id")
+
+
+def test_bantuan_lists_every_keyword(world):
+    from mailbot.inbound.keywords import KEYWORDS
+    world.deliver(mail(P1, "bantuan", "BANTUAN", auth="pass"))
+    world.run_once()
+    text = body_of(latest(world, P1, "Bantuan"))
+    for kw in KEYWORDS:
+        assert kw.name in text and kw.alias in text
+
+
+def test_reject_returns_case_to_invoiced_and_tells_customer(world):
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    world.deliver(mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
+                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.run_once()
+    staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH",
+                attachments=(("dda.pdf", PDF, "application/pdf"),))
+    invoice_mail = latest(world, CUSTOMER, "Invoice")
+    world.deliver(mail(CUSTOMER, "Re: invoice", "bukti", reply_to=invoice_mail,
+                       attachments=(("bukti.pdf", PDF, "application/pdf"),)))
+    world.run_once()
+    world.smtp.clear()
+    world.cli("digest")
+    digest = latest(world, BENDAHARA, "Digest")
+    token = re.search(r"TOLAK ([A-Z2-9]{6})", body_of(digest)).group(1)
+    staff_reply(world, BENDAHARA, digest, f"TOLAK {token} nominal tidak sesuai")
+    assert world.case(ref)["state"] == "invoiced"
+    told = latest(world, CUSTOMER, "belum dapat diterima")
+    assert "nominal tidak sesuai" in body_of(told)
