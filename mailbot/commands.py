@@ -48,6 +48,8 @@ def cmd_jobs(cfg, args) -> int:
     app = _app(cfg)
     at = parse_instant(args.at) if args.at else utcnow()
     done = run_due(app, at)
+    from .sender import drain
+    asyncio.run(drain(app, lambda: at))       # what the jobs queued goes out now, as the daemon would
     print(json.dumps(done, ensure_ascii=False))
     return 0
 

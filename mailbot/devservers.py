@@ -86,20 +86,20 @@ def _killpg(pgid: int, sig: int) -> None:
         pass
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the child when the thread that started it goes away."""
-    try:
-        import ctypes
+@functools.cache
+def _pdeathsig():
+    """A callable for preexec_fn that makes Linux SIGTERM the child when the thread that
+    started it goes away (prepared in the parent: nothing is imported after fork)."""
+    import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return functools.partial(prctl, 1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _spawn(argv: list[str], logfile: Path, cwd: Path) -> subprocess.Popen:
     # PDEATHSIG fires when the *thread* that forked exits, so only use it from the main
     # thread (pytest, `mailbot demo`); an atexit hook stops servers on a normal exit anyway.
-    preexec = _die_with_parent if (sys.platform == "linux" and threading.current_thread() is threading.main_thread()) else None
+    preexec = _pdeathsig() if (sys.platform == "linux" and threading.current_thread() is threading.main_thread()) else None
     with open(logfile, "ab") as out:
         # own process group: stop() can reach every child (Dovecot's imap processes outlive
         # their master otherwise and keep serving the old connections)
@@ -348,11 +348,28 @@ class DovecotServer(_ImapServer):
         tmp.replace(self.root / "users")  # passwd-file is re-read when it changes
 
     def add_user(self, name: str, password: str) -> None:
-        """Add a mailbox user; a running Dovecot picks it up without a restart."""
+        """Add a mailbox user without a restart. Dovecot re-reads the passwd-file at most once
+        a second, so on a running server this waits (up to ~1 s) until the login works."""
         if not name or any(c in name + password for c in ":\n\r"):
             raise ValueError(f"unsupported user name or password for {name!r}")
         self.users[name] = password
         self._write_users()
+        if not self.running:
+            return
+        from imapclient import IMAPClient
+
+        deadline = time.monotonic() + 5
+        while True:
+            client = IMAPClient(self.host, self.port, ssl=False, timeout=5)
+            try:
+                client.login(name, password)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise DevServerError(f"Dovecot did not pick up the new user {name!r}") from None
+                time.sleep(0.1)
+            finally:
+                _quiet_logout(client)
 
     def _prepare(self) -> None:
         mail = self.root / "mail"

@@ -319,6 +319,28 @@ def test_headers_only_mail_is_a_mail():
     assert m.subject == "kosong" and m.text == "" and m.top_text == ""
 
 
+def _nested(depth: int) -> bytes:
+    head = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
+    tail = "".join(f"\n--b{i}--\n" for i in reversed(range(depth)))
+    return b"From: a@b.c\nMIME-Version: 1.0\n" + (head + "Content-Type: text/plain\n\nhalo" + tail).encode()
+
+
+@pytest.mark.parametrize("raw", [
+    _nested(1500),                                                     # overflows the stdlib parser
+    _nested(60),                                                       # deeper than we walk
+    ("Message-ID: <a@b>\nContent-Type: text/plain; charset=" + "(" * 5000 + "x" + ")" * 5000 + "\n\nisi\n").encode(),
+    ("Message-ID: <a@b>\nFrom: " + "(" * 5000 + "x" + ")" * 5000 + " <a@b.c>\n\nisi\n").encode(),
+    ("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 20000 + "\n\nisi\n").encode(),
+])
+def test_pathological_structures_are_defects_not_crashes(raw):
+    import time
+    start = time.perf_counter()
+    m = parse_message(raw)
+    assert time.perf_counter() - start < 10
+    assert isinstance(m, ParsedMail)
+    assert all(len(d) <= 200 for d in m.defects)
+
+
 def _mutations(raw: bytes, rng: random.Random, count: int):
     for _ in range(count):
         kind = rng.random()
@@ -380,6 +402,18 @@ def test_html_client_quote_markers_start_the_quote(marker):
     assert text.split("\n")[:2] == ["JELAS", "ITEM 1102001.16"]
     assert all(line.startswith(">") for line in text.split("\n")[2:] if line)
     assert strip_quote(text) == "JELAS\nITEM 1102001.16"
+
+
+def test_html_outlook_word_paragraphs_are_single_lines():
+    html = ('<div class="WordSection1"><p class="MsoNormal">IDENTITAS OK<o:p></o:p></p>'
+            '<p class="MsoNormal">JELAS<o:p></o:p></p><p class="MsoNormal"><o:p>&nbsp;</o:p></p>'
+            '<p class="MsoNormal">Salam,<o:p></o:p></p><p class="MsoNormal">Rina<o:p></o:p></p>'
+            '<div style="border:none;border-top:solid #E1E1E1 1.0pt"><p class="MsoNormal"><b>Dari:</b> BPS<br>'
+            '<b>Dikirim:</b> Senin, 30 November 2026 09.05<br><b>Kepada:</b> Rina<br><b>Subjek:</b> [PUB-2026-0042]</p></div>'
+            '<p class="MsoNormal">riwayat</p></div>')
+    text = html_to_text(html)
+    assert text.startswith("IDENTITAS OK\nJELAS\n\nSalam,\nRina\nDari: BPS\nDikirim:")
+    assert strip_quote(text) == "IDENTITAS OK\nJELAS\n\nSalam,\nRina"
 
 
 def test_html_to_text_survives_broken_markup():

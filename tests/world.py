@@ -52,7 +52,37 @@ class World:
         self.config.write_text(_toml(values), encoding="utf-8")
 
     def close(self) -> None:
+        if self._app is not None:
+            self._app.engine.dispose()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- time travel: the App driven at chosen instants -----------------------------------------
+    _app = None
+
+    @property
+    def app(self):
+        if self._app is None:
+            from mailbot.config import load_config
+            from mailbot.service import App
+            self._app = App(load_config(self.config))
+        return self._app
+
+    def feed(self, msg: EmailMessage, at: datetime):
+        """Handle one mail as if it arrived at `at`, then send what it queued."""
+        outcome = self.app.handle_mail(msg.as_bytes(), now=at)
+        self.drain(at)
+        return outcome
+
+    def drain(self, at: datetime) -> None:
+        import asyncio
+
+        from mailbot.sender import drain
+        asyncio.run(drain(self.app, lambda: at))
+
+    def jobs(self, at: str) -> dict:
+        code, out = self.cli("jobs", "--at", at)
+        assert code == 0, out
+        return json.loads(out)
 
     # --- the CLI -------------------------------------------------------------------------
     def cli(self, *args: str) -> tuple[int, str]:

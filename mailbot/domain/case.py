@@ -150,6 +150,8 @@ def _confirm_identity(case: Case, cmd: c.ConfirmIdentity, ctx: Context):
 def _add_item(case: Case, cmd: c.AddItem, ctx: Context):
     if cmd.qty < 1:
         return Refused("jumlah harus minimal 1")
+    if cmd.halaman < 1:   # line_amount would raise: decide refuses, it never raises on bad input
+        return Refused(f"jumlah halaman {cmd.katalog} tidak valid ({cmd.halaman}); periksa katalog")
     amount = line_amount(ctx.tariff, cmd.halaman, cmd.qty)
     item = Item(cmd.katalog, cmd.judul, cmd.halaman, cmd.qty, amount)
     return replace(case, items=case.items + (item,)), (), f"item {cmd.katalog} x{cmd.qty} added"

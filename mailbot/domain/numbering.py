@@ -1,6 +1,7 @@
 """Document numbers from a pattern and a per-year gap-free sequence number."""
 from __future__ import annotations
 
+import string
 from datetime import date
 
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -17,10 +18,23 @@ def format_number(pattern: str, seq: int, on: date) -> str:
 
 
 def check_pattern(pattern: str) -> None:
-    """Raise ValueError unless `pattern` uses only known fields and contains {seq} and {year}."""
+    """Raise ValueError unless `pattern` uses only known fields and contains {seq} and {year}.
+
+    Fields are read with the format parser, so an escaped "{{seq}}" (a literal
+    text, the same in every number) does not count as {seq}; attribute or index
+    access ("{seq.real}", "{year[0]}"), positional fields ("{}") and nested
+    specs ("{seq:{year}}") are refused.
+    """
     try:
+        parsed = [(f, spec) for _, f, spec, _ in string.Formatter().parse(pattern) if f is not None]
+        fields = [f for f, _ in parsed]
+        if any("{" in (spec or "") for _, spec in parsed):
+            raise ValueError("nested fields in a format spec are not allowed")
+        unknown = sorted(set(fields) - set(PATTERN_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {{{unknown[0]}}}; use " + ", ".join(f"{{{f}}}" for f in PATTERN_FIELDS))
         format_number(pattern, 1, date(2000, 1, 1))
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ValueError(f"bad number pattern {pattern!r}: {exc}") from None
-    if "{seq" not in pattern or "{year" not in pattern:
+    if not {"seq", "year"} <= set(fields):
         raise ValueError(f"number pattern {pattern!r} must contain {{seq}} and {{year}} to be unique per year")

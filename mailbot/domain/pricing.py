@@ -18,7 +18,11 @@ class Tariff:
 
 
 def line_amount(tariff: Tariff, halaman: int, qty: int) -> int:
-    """Amount of one line: pages x rate x copies, in whole rupiah."""
-    if halaman < 0 or qty < 1:
-        raise ValueError("halaman must be >= 0 and qty >= 1")
+    """Amount of one line: pages x rate x copies, in whole rupiah.
+
+    A publication has at least one page: a line of 0 pages would silently cost
+    Rp0 on an otherwise paid invoice, so it is refused like a quantity of 0.
+    """
+    if halaman < 1 or qty < 1:
+        raise ValueError("halaman and qty must be >= 1")
     return halaman * tariff.per_page * qty

@@ -18,6 +18,7 @@ _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "hr"})
 _QUOTE_CLASSES = frozenset({"gmail_quote", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote"})
 _QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend"})
 
+_MAX_SHOWN_DEPTH = 10     # deeper quotes are drawn at this depth (keeps output linear)
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 
 
@@ -34,6 +35,7 @@ class _Converter(HTMLParser):
         self.pre = 0
         self.lists: list[list] = []   # [tag, counter]
         self.links: list[tuple[str | None, int, int]] = []  # href, line count, piece index
+        self.tight: list[bool] = []   # open <p>: True for Word/Outlook one-line paragraphs
 
     # -- line handling
     def _flush(self) -> None:
@@ -85,6 +87,11 @@ class _Converter(HTMLParser):
             self._blank()
             self.depth += 1
             self.cur_depth = self.depth + self.quote_rest
+        elif tag == "p":
+            # Outlook writes every line as <p class="MsoNormal"> and blank lines as empty ones.
+            tight = "msonormal" in a.get("class", "").lower()
+            self.tight.append(tight)
+            self._newline() if tight else self._blank()
         elif tag in _PARAGRAPH:
             self._blank()
             if tag == "hr":
@@ -129,6 +136,12 @@ class _Converter(HTMLParser):
             self._blank()
             self.depth = max(self.depth - 1, 0)
             self.cur_depth = self.depth + self.quote_rest
+        elif tag == "p" and self.tight and self.tight.pop():
+            if "".join(self.cur).strip(" \t\r\n\u00a0"):
+                self._flush()
+            else:
+                self.cur, self.prefix = [], ""
+                self.lines.append((self.depth + self.quote_rest, ""))
         elif tag in _PARAGRAPH:
             self._blank()
         elif tag in ("ul", "ol"):
@@ -179,10 +192,10 @@ class _Converter(HTMLParser):
         last_blank = True
         for i, (depth, text) in enumerate(lines):
             if text:
-                out.append(("> " * depth + text).rstrip() if depth else text)
+                out.append(("> " * min(depth, _MAX_SHOWN_DEPTH) + text).rstrip() if depth else text)
                 prev, last_blank = depth, False
             elif not last_blank and nxt[i] is not None:
-                out.append(("> " * min(prev or 0, nxt[i])).rstrip())
+                out.append(("> " * min(prev or 0, nxt[i], _MAX_SHOWN_DEPTH)).rstrip())
                 last_blank = True
         return "\n".join(out)
 

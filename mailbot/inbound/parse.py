@@ -4,6 +4,7 @@ from __future__ import annotations
 import binascii
 import email
 import email.header
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -28,6 +29,7 @@ class MalformedMail(ValueError):
 
 _POLICY = email.policy.default
 _MAX_DEPTH = 30
+_LONG_HEADER = 4096
 
 # Headers of which at least one must be present for the bytes to count as a mail.
 _MAIL_HEADERS = frozenset({
@@ -235,7 +237,7 @@ def sniff_type(data: bytes) -> str | None:
 
 def _resolve_type(declared: str, data: bytes, filename: str) -> str:
     ctype = _TYPE_ALIASES.get(declared, declared)
-    if False:
+    if ctype in _GENERIC_TYPES or not ctype or "/" not in ctype:
         ctype = sniff_type(data) or "application/octet-stream"
     if ctype == "application/x-ole-storage":
         ext = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
@@ -436,6 +438,9 @@ def _read_headers(msg: Message, defects: list[str]) -> tuple[list[tuple[str, str
         if not needs_parse and value.isascii() and "=?" not in value:
             out.append((key, _unfold(value).strip()))
             continue
+        if not needs_parse and len(value) > _LONG_HEADER:   # the modern parser is superlinear here
+            out.append((key, _decode_words(_unfold(value)).strip()))
+            continue
         try:
             header = _POLICY.header_fetch_parse(name, value)
             text = _unfold(str(header))
@@ -485,6 +490,24 @@ def _return_path(value: str | None) -> str | None:
     return inner.lower()
 
 
+def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
+    """The stdlib parse; on pathological input (deep nesting) the legacy parser, then headers only."""
+    try:
+        return email.message_from_bytes(raw, policy=_POLICY)
+    except RecursionError:
+        pass
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        defects.append("pathological structure: parsed with the legacy parser")
+        return msg
+    except RecursionError:
+        pass
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+    del msg["content-type"]
+    defects.append("MIME structure too deep: body kept as raw text")
+    return msg
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse one raw message. Raises MalformedMail only when the bytes are not a mail at all."""
     if not isinstance(raw, (bytes, bytearray, memoryview)):
@@ -492,11 +515,12 @@ def parse_message(raw: bytes) -> ParsedMail:
     raw = bytes(raw)
     if not raw.strip():
         raise MalformedMail("empty message")
-    msg = email.message_from_bytes(raw, policy=_POLICY)
+    defects: list[str] = []
+    msg = _parse_bytes(raw, defects)
     if not any(name.lower() in _MAIL_HEADERS for name in msg.keys()):
         raise MalformedMail("no mail headers")
 
-    defects: list[str] = [type(d).__name__ for d in msg.defects]
+    defects.extend(type(d).__name__ for d in msg.defects)
     headers, parsed = _read_headers(msg, defects)
 
     def addrs(name: str) -> list[tuple[str, str]]:
@@ -519,9 +543,13 @@ def parse_message(raw: bytes) -> ParsedMail:
     message_id = _message_id(_first(headers, "message-id")) or "sha256:" + hashlib.sha256(raw).hexdigest()
     return_path = _return_path(_first(headers, "return-path"))
 
-    ctype = msg.get_content_type()
-    report_type = (msg.get_param("report-type", "", header="content-type") or "") if ctype == "multipart/report" else ""
-    report_type = str(report_type).lower()
+    try:
+        ctype = msg.get_content_type()
+        report_type = (msg.get_param("report-type", "", header="content-type") or "") if ctype == "multipart/report" else ""
+        report_type = str(report_type).lower()
+    except Exception:  # a Content-Type the header parser chokes on
+        ctype, report_type = "text/plain", ""
+        defects.append("unparseable Content-Type header")
     local = from_addr.split("@", 1)[0]
     bounce_like = (
         (ctype == "multipart/report" and report_type == "delivery-status")
@@ -559,5 +587,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         headers=tuple(headers),
         html_only=html_only,
         reported_message_ids=tuple(dict.fromkeys(m for m in reported if m)),
-        defects=tuple(dict.fromkeys(defects)),
+        defects=tuple(dict.fromkeys(d[:200] for d in defects)),
     )

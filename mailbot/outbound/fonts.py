@@ -441,7 +441,9 @@ class _SharedFontProducer(OutputProducer):
     Installed clones that drew nothing are not embedded.
     """
 
-    def _add_fonts(self, image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name):  # type: ignore[override]
+    def _add_fonts(  # type: ignore[override]
+        self, image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name
+    ):
         catalog = self.fpdf._resource_catalog
         fonts = catalog.font_registry
         shared = [f for f in fonts.values() if isinstance(f, SharedTTFFont)]

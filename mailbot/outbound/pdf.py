@@ -129,7 +129,9 @@ class _DocPDF(UnicodePDF):
     footer_text: Callable[[int], str] | None = None
     footer_size = 7.5
 
-    def multi_cell(self, w, h=None, text="", border=0, align="J", fill=False, *, new_x=XPos.RIGHT, new_y=YPos.NEXT, **kwargs):  # type: ignore[override]
+    def multi_cell(  # type: ignore[override]
+        self, w, h=None, text="", border=0, align="J", fill=False, *, new_x=XPos.RIGHT, new_y=YPos.NEXT, **kwargs
+    ):
         """multi_cell for plain text, wrapped word by word and drawn with cell().
 
         fpdf2's own line breaker re-measures the line for every character (quadratic);
@@ -224,7 +226,9 @@ class _Writer:
     def font(self, style: str = "", size: float | None = None) -> None:
         self.pdf.set_font(MAIN_FAMILY, style, size or self.size)
 
-    def para(self, text: str, style: str = "", size: float | None = None, align: str = "L", h: float | None = None) -> None:
+    def para(
+        self, text: str, style: str = "", size: float | None = None, align: str = "L", h: float | None = None
+    ) -> None:
         self.font(style, size)
         self.pdf.multi_cell(0, h or self.lh, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -277,7 +281,9 @@ class _Writer:
         lh = self.lh * size / self.size
         pad = 1.0
 
-        def draw_row(texts: Sequence[str], row_aligns: Sequence[str], spans: Sequence[float], style: str, fill: bool) -> None:
+        def draw_row(
+            texts: Sequence[str], row_aligns: Sequence[str], spans: Sequence[float], style: str, fill: bool
+        ) -> None:
             self.font(style, size)
             heights = [pdf.line_count(w, t, lh) for w, t in zip(spans, texts)]
             row_h = max(heights) * lh + 2 * pad
@@ -299,6 +305,7 @@ class _Writer:
             draw_row([str(c.get("label", "")) for c in cols], ["C"] * len(cols), widths, "B", True)
 
         pdf.set_line_width(0.2)
+        self.keep(4 * lh + 4 * pad)  # never a lone header at the foot of a page
         draw_header()
         for n, line in enumerate(lines, start=1):
             draw_row([_cell_value(c["key"], n, line) for c in cols], aligns, widths, "", False)
@@ -333,7 +340,8 @@ class _Writer:
         pdf.multi_cell(w, self.lh, office.signatory, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(x)
         self.font("", self.size)
-        pdf.multi_cell(w, self.lh, self.t("closing.nip", nip=office.nip), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        nip = self.t("closing.nip", nip=office.nip)
+        pdf.multi_cell(w, self.lh, nip, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _cell_value(key: str, n: int, line: DocLine) -> str:
@@ -362,14 +370,16 @@ def _new_pdf(
     pdf.set_margins(margin, tpl.num("layout.top_mm"), margin)
     pdf.set_auto_page_break(True, margin=16)
     # Every string that may be drawn decides which fallback fonts are needed.
-    font_set.install(pdf, cached=_CACHED_FONTS, text="".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl))
+    every_text = "".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl)
+    font_set.install(pdf, cached=_CACHED_FONTS, text=every_text)
     pdf.set_title(title)
     pdf.set_author(office.name)
     pdf.set_creator("mailbot")
     pdf.set_creation_date(datetime(issued.year, issued.month, issued.day, tzinfo=_WIB))
     pdf.set_lang("id")
     footer = tpl.raw("closing.footer")
-    pdf.footer_text = lambda page: fill(footer, {**values, "page": str(page), "pages": "{nb}"}, f"{tpl.path}: 'closing.footer'")
+    where = f"{tpl.path}: 'closing.footer'"
+    pdf.footer_text = lambda page: fill(footer, {**values, "page": str(page), "pages": "{nb}"}, where)
     pdf.add_page()
     return pdf
 
@@ -442,7 +452,8 @@ def render_invoice(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, font_set or default_font_set(font_dirs))
+    fonts = font_set or default_font_set(font_dirs)
+    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, fonts)
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()
@@ -488,7 +499,10 @@ def render_invoice(
     if doc.billing_code:
         w.para(w.t("payment.billing_intro"))
         w.key_values(
-            [(w.t("payment.billing_code"), doc.billing_code), (w.t("payment.billing_expires"), values["billing_expires"])],
+            [
+                (w.t("payment.billing_code"), doc.billing_code),
+                (w.t("payment.billing_expires"), values["billing_expires"]),
+            ],
             x=inner, label_w=48, bold_values=True,
         )
         w.gap(1)
@@ -555,7 +569,8 @@ def render_receipt(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, font_set or default_font_set(font_dirs))
+    fonts = font_set or default_font_set(font_dirs)
+    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, fonts)
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()
