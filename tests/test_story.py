@@ -22,6 +22,13 @@ def world(fresh_mailbox, smtp_server, db_url):
     w.close()
 
 
+def pdf_to_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(BytesIO(data)).pages)
+
+
 def latest(world: World, to: str, subject_part: str = ""):
     found = [m for m in world.sent_to(to) if subject_part in str(m["Subject"])]
     assert found, f"no mail to {to} with {subject_part!r}: {[str(m['Subject']) for m in world.sent_to(to)]}"
@@ -81,6 +88,11 @@ def test_whole_story(world):
     assert len(names) == 1 and names[0].endswith(".pdf")
     assert case["invoice_number"] in body_of(invoice_mail) and "berita" in body_of(invoice_mail)
     assert case["due"] is None                           # the clock waits while the customer pays
+    pdf_text = pdf_to_text(attachments_of(invoice_mail)[0][1])
+    for expected in (case["invoice_number"], "Budi Santoso", ref, case["items"][0]["judul"][:30],
+                     "Bank Contoh", "1234567890", "berita", "Nama Bendahara", "198001012005011001"):
+        assert expected in pdf_text, expected
+    assert f"Rp{case['total']:,}".replace(",", ".") in pdf_text
 
     # 4. The customer pays and sends the proof.
     world.deliver(mail(CUSTOMER, f"Re: {invoice_mail['Subject']}", "Sudah saya transfer Rp 120.000 tanggal 1/12/2026.",
@@ -108,7 +120,9 @@ def test_whole_story(world):
     delivery = latest(world, CUSTOMER, "Kuitansi")
     files = dict(attachments_of(delivery))
     assert "dda-2025.pdf" in files and files["dda-2025.pdf"] == PDF
-    assert any(n.startswith("kuitansi") for n in files)
+    receipt_name = next(n for n in files if n.startswith("kuitansi"))
+    receipt_text = pdf_to_text(files[receipt_name])
+    assert case["receipt_number"] in receipt_text and "Budi Santoso" in receipt_text
 
     # The token is single use.
     staff_reply(world, BENDAHARA, digest, f"SETUJU {token}")
