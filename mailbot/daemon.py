@@ -1,18 +1,54 @@
-"""Wiring: the IMAP watcher, the scheduler and the outbox sender in one asyncio process."""
+"""Wiring: the IMAP watcher, the scheduler and the outbox sender in one asyncio process.
+
+`mailbot run` is `run_forever`: an IMAP watcher in a worker thread (imapclient is synchronous), the
+outbox sender and an APScheduler job on the event loop, SIGTERM/SIGINT to stop, SIGHUP to reload the
+templates. Tunables are the module constants below (deliberately not configuration):
+
+  IDLE_SECONDS               IDLE is re-issued after this long (RFC 2177: before 29 minutes); every
+                             re-issue also looks at the whole mailbox, so it doubles as a slow poll.
+  RECONNECT_FIRST/MAX        reconnect delay: doubling from 1 s to 5 min, times a jitter of 0.5-1.5.
+  IMAP_FAILURES_BEFORE_ALERT consecutive failed attempts (about 4 minutes of outage) before the
+                             supervisor list is told, once; told again when the mailbox is back.
+  SEND_INTERVAL              the sender looks at the outbox at least this often (deferred rows).
+  SHUTDOWN_SECONDS           the mail in hand and the SMTP attempt in progress get this long.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+import os
+import random
+import signal
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from .adapters.imap import MailboxError
+from .adapters.imap import Mailbox, MailboxError
 from .intake import mailbox_for, process_pending
 from .jobs import run_due
+from .lock import InstanceLock, acquire_lock, mailbox_identity
 from .sender import drain
 
 log = logging.getLogger("mailbot")
 Clock = Callable[[], datetime]
+
+IDLE_SECONDS = 10 * 60
+RECONNECT_FIRST = 1.0
+RECONNECT_MAX = 300.0
+IMAP_FAILURES_BEFORE_ALERT = 8
+SEND_INTERVAL = 5.0
+SHUTDOWN_SECONDS = 8.0
+LOCK_CHECK_SECONDS = 60.0
+JOB_TABLE = "apscheduler_jobs"          # APScheduler's own table, in the mailbot database
+JOB_ID = "mailbot-run-due"
+JOB_MINUTES = 1
+MISFIRE_GRACE = int(timedelta(days=7).total_seconds())
+DOWN_STATUS = "imap_down_alerted"       # status row: the supervisor was told (survives a restart)
+
+# Stored APScheduler jobs name a module-level function, never an object: the running daemon is found here.
+_RUNNING: dict[str, "Daemon"] = {}
 
 
 def fetch_once(app, clock: Clock, stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
@@ -23,14 +59,312 @@ def fetch_once(app, clock: Clock, stop: Callable[[], bool] = lambda: False) -> d
 
 
 async def run_once(app, clock: Clock) -> dict:
-    """`mailbot run --once`: all pending mail, all due jobs, then the outbox, and exit."""
-    result: dict = {}
+    """`mailbot run --once`: all pending mail, all due jobs, then the outbox, and exit.
+    Takes the single-instance lock (raises LockHeld while a daemon works the mailbox)."""
+    lock = acquire_lock(app.cfg, app.engine)
     try:
-        result["mail"] = await asyncio.to_thread(fetch_once, app, clock)
-    except MailboxError as exc:
-        log.error("action=fetch_failed error=%s", exc)
-        result["imap_error"] = str(exc)
-    result["jobs"] = await asyncio.to_thread(run_due, app, clock())
-    sent = await drain(app, clock)
-    result["outbox"] = {"sent": sent.sent, "deferred": sent.deferred, "failed": sent.failed}
-    return result
+        result: dict = {}
+        try:
+            result["mail"] = await asyncio.to_thread(fetch_once, app, clock)
+        except MailboxError as exc:
+            log.error("action=fetch_failed error=%s", exc)
+            result["imap_error"] = str(exc)
+        result["jobs"] = await asyncio.to_thread(run_due, app, clock())
+        sent = await drain(app, clock)
+        result["outbox"] = {"sent": sent.sent, "deferred": sent.deferred, "failed": sent.failed}
+        return result
+    finally:
+        lock.release()
+
+
+async def run_forever(app, clock: Clock) -> int:
+    """`mailbot run`: until SIGTERM/SIGINT; 0 on a clean stop, 1 when the instance lock was lost."""
+    return await Daemon(app, clock).run()
+
+
+async def scheduled_tick() -> None:
+    """The stored APScheduler job: run every due job of the running daemon at the current instant."""
+    daemon = _RUNNING.get("daemon")
+    if daemon is None:
+        log.warning("action=tick_skipped reason=no_daemon")
+        return
+    await daemon.tick()
+
+
+def reconnect_delay(failures: int, rng: random.Random = random.Random()) -> float:
+    """Seconds before reconnect attempt `failures + 1`."""
+    return min(RECONNECT_FIRST * 2 ** max(failures - 1, 0), RECONNECT_MAX) * rng.uniform(0.5, 1.5)
+
+
+class Daemon:
+    """One running `mailbot run`; `request_stop()` (or SIGTERM) ends `run()`."""
+
+    def __init__(self, app, clock: Clock):
+        self.app, self.clock = app, clock
+        self.identity = mailbox_identity(app.cfg)
+        self.stopping = threading.Event()            # read by the watcher thread and drain()
+        self.work = threading.Lock()                 # mail batches and job ticks never interleave
+        self.exit_code = 0
+        self.lock: InstanceLock | None = None
+        self._idle_guard = threading.Lock()
+        self._idling: Mailbox | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._signals: list[int] = []
+
+    # --- life cycle -------------------------------------------------------------------------
+    async def run(self) -> int:
+        from .cli import UserError
+        from .config import ConfigError, ensure_secret
+        self._loop = asyncio.get_running_loop()
+        self._wake, self._stop = asyncio.Event(), asyncio.Event()
+        self.lock = acquire_lock(self.app.cfg, self.app.engine)
+        scheduler = None
+        try:
+            try:
+                ensure_secret(self.app.cfg)
+            except ConfigError as exc:
+                raise UserError(str(exc)) from None
+            _RUNNING["daemon"] = self
+            self._install_signals()
+            scheduler = self._start_scheduler()
+            watcher = threading.Thread(target=self._watch, name="imap-watcher", daemon=True)
+            watcher.start()
+            sender = asyncio.create_task(self._send_loop(), name="outbox-sender")
+            i = self.app.cfg.imap
+            log.info("action=started pid=%s mailbox=%s idle=%s poll_seconds=%s database=%s", os.getpid(),
+                     self.identity, str(i.idle).lower(), i.poll_seconds, self.app.engine.dialect.name)
+            await self._stop.wait()
+            await self._shutdown(scheduler, sender, watcher)
+            return self.exit_code
+        finally:
+            if scheduler is not None and scheduler.running:
+                scheduler.shutdown(wait=False)
+            self._remove_signals()
+            _RUNNING.pop("daemon", None)
+            self.lock.release()
+
+    def request_stop(self, reason: str = "request") -> None:
+        """Stop taking new work; the mail in hand and the SMTP attempt in progress finish. Loop thread only."""
+        if self.stopping.is_set():
+            return
+        log.info("action=stopping reason=%s", reason)
+        self.stopping.set()
+        self._interrupt_idle()
+        self._stop.set()
+        self._wake.set()
+
+    async def _shutdown(self, scheduler, sender: asyncio.Task, watcher: threading.Thread) -> None:
+        started = time.monotonic()
+        scheduler.shutdown(wait=False)
+
+        def left() -> float:
+            return max(SHUTDOWN_SECONDS - (time.monotonic() - started), 0.1)
+
+        try:
+            await asyncio.wait_for(asyncio.shield(sender), left())
+        except TimeoutError:
+            sender.cancel()
+            log.warning("action=send_abandoned reason=shutdown_timeout note=the_row_stays_pending")
+        await asyncio.to_thread(watcher.join, left())
+        if watcher.is_alive():
+            log.warning("action=mail_abandoned reason=shutdown_timeout note=it_is_processed_again_at_next_start")
+        log.info("action=stopped exit=%s duration_ms=%d", self.exit_code, (time.monotonic() - started) * 1000)
+
+    def _install_signals(self) -> None:
+        handlers = {signal.SIGTERM: lambda: self.request_stop("SIGTERM"),
+                    signal.SIGINT: lambda: self.request_stop("SIGINT"), signal.SIGHUP: self.reload}
+        for sig, handler in handlers.items():
+            try:
+                self._loop.add_signal_handler(sig, handler)
+                self._signals.append(sig)
+            except (RuntimeError, ValueError, NotImplementedError):   # not the main thread (tests)
+                pass
+
+    def _remove_signals(self) -> None:
+        for sig in self._signals:
+            self._loop.remove_signal_handler(sig)
+        self._signals.clear()
+
+    def reload(self) -> None:
+        """SIGHUP: edited templates take effect with the next mail."""
+        self.app.templates.reload()
+        log.info("action=reload what=templates dir=%s", self.app.templates_dir or "-")
+
+    def _wake_sender(self) -> None:
+        """Callable from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # --- the scheduler ------------------------------------------------------------------------
+    def _start_scheduler(self):
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)    # one line per minute is noise
+        store = SQLAlchemyJobStore(engine=self.app.engine, tablename=JOB_TABLE)
+        scheduler = AsyncIOScheduler(jobstores={"default": store}, event_loop=self._loop, timezone=timezone.utc)
+        scheduler.start()
+        # Replacing the stored job with one due now: a daemon that was off for days runs every job once
+        # at start (run_due catches up by itself: every job looks at the state at that instant).
+        scheduler.add_job(scheduled_tick, "interval", minutes=JOB_MINUTES, id=JOB_ID, name="mailbot.jobs.run_due",
+                          coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE, replace_existing=True,
+                          next_run_time=datetime.now(timezone.utc))
+        return scheduler
+
+    async def tick(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            await asyncio.to_thread(self._locked, run_due, self.app, self.clock())
+        except Exception as exc:   # noqa: BLE001 - the next tick tries again
+            log.error("action=jobs_failed error=%s", _one_line(exc))
+        self._wake_sender()
+
+    def _locked(self, fn, *args):
+        with self.work:
+            return fn(*args)
+
+    # --- the outbox sender ----------------------------------------------------------------------
+    async def _send_loop(self) -> None:
+        next_lock_check = time.monotonic() + LOCK_CHECK_SECONDS
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), SEND_INTERVAL)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if self.stopping.is_set():
+                return
+            try:
+                r = await drain(self.app, self.clock, stop=self.stopping.is_set)
+                if r.sent or r.deferred or r.failed:
+                    log.info("action=drain sent=%s deferred=%s failed=%s", r.sent, r.deferred, r.failed)
+            except Exception as exc:   # noqa: BLE001 - the database may be back next round
+                log.error("action=drain_failed error=%s", _one_line(exc))
+            if time.monotonic() >= next_lock_check:
+                next_lock_check = time.monotonic() + LOCK_CHECK_SECONDS
+                if not self.lock.alive():
+                    log.error("action=lock_lost note=another_instance_may_start; exiting so the supervisor restarts us")
+                    self.exit_code = 1
+                    self.request_stop("lock_lost")
+
+    # --- the IMAP watcher (its own thread) ----------------------------------------------------------
+    def _watch(self) -> None:
+        box: Mailbox | None = None
+        failures, down_since, last_error = 0, None, ""
+        alerted = self._status(DOWN_STATUS) is not None
+        while not self.stopping.is_set():
+            try:
+                if box is None or not box.connected:
+                    box = self._connect()
+                started = time.monotonic()
+                counts = self._locked(process_pending, self.app, box, self.clock, stop=self.stopping.is_set)
+                if counts:
+                    log.info("action=batch %s duration_ms=%d", " ".join(f"{k}={v}" for k, v in counts.items()),
+                             (time.monotonic() - started) * 1000)
+                self._wake_sender()
+                if failures or alerted:
+                    log.info("action=imap_recovered failures=%s", failures)
+                    if alerted:
+                        self._alert("mailbox_recovered", down_since, failures, "")
+                        alerted = False
+                    failures, down_since = 0, None
+                if self.stopping.is_set():
+                    break
+                if self.app.cfg.imap.idle and box.has_idle:
+                    self._idle(box)
+                else:
+                    self.stopping.wait(self.app.cfg.imap.poll_seconds)
+            except Exception as exc:   # noqa: BLE001 - the watcher never dies; it backs off and reconnects
+                if box is not None:
+                    box.close()
+                if self.stopping.is_set():
+                    break
+                failures += 1
+                down_since = down_since or self.clock()
+                last_error = _one_line(exc)
+                delay = reconnect_delay(failures)
+                level = logging.WARNING if isinstance(exc, MailboxError) else logging.ERROR
+                log.log(level, "action=imap_failed failures=%s retry_in_s=%.1f error=%s", failures, delay, last_error)
+                if failures >= IMAP_FAILURES_BEFORE_ALERT and not alerted:
+                    alerted = self._alert("mailbox_down", down_since, failures, last_error)
+                self.stopping.wait(delay)
+        if box is not None:
+            box.close()
+        log.info("action=watcher_stopped")
+
+    def _connect(self) -> Mailbox:
+        box = mailbox_for(self.app.cfg)
+        box.connect()
+        missing = box.ensure_folders(create=self.app.cfg.imap.create_folders)
+        if missing and not self.app.cfg.imap.create_folders:
+            box.close()
+            raise MailboxError(f"folders missing and imap.create_folders = false: {', '.join(missing)}")
+        log.info("action=imap_connected mailbox=%s idle=%s", self.identity,
+                 "yes" if box.has_idle and self.app.cfg.imap.idle else "no")
+        return box
+
+    def _idle(self, box: Mailbox) -> None:
+        """IDLE until mail arrives, IDLE_SECONDS pass, or request_stop() cuts the socket."""
+        with self._idle_guard:
+            if self.stopping.is_set():
+                return
+            self._idling = box
+        try:
+            box.idle_wait(IDLE_SECONDS)
+        finally:
+            with self._idle_guard:
+                self._idling = None
+
+    def _interrupt_idle(self) -> None:
+        with self._idle_guard:
+            box = self._idling
+            # Mailbox has no interrupt of its own: shutting the socket makes idle_check return at once.
+            client = getattr(box, "_client", None) if box is not None else None
+            if client is not None:
+                try:
+                    client.socket().shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    # --- telling the supervisor -------------------------------------------------------------------
+    def _alert(self, template: str, since: datetime | None, failures: int, error: str) -> bool:
+        """Queue one mail to the supervisor list; True when recorded (then it is not sent again)."""
+        from sqlalchemy import delete
+
+        from .adapters import db
+        from .unit import Unit
+        now = self.clock()
+        tz = self.app.tz
+        fmt = "%Y-%m-%d %H:%M"
+        try:
+            with self.app.sessions.begin() as session:
+                unit = Unit(self.app, session, now, scheduled=True)
+                unit.notify(None, "supervisor", template, mailbox=self.identity, failures=failures, error=error,
+                            since=(since or now).astimezone(tz).strftime(fmt) + f" ({tz.key})",
+                            at=now.astimezone(tz).strftime(fmt) + f" ({tz.key})")
+                unit.event(None, template, "system", f"{self.identity}: {failures} failure(s) {error}"[:2000])
+                if template == "mailbox_down":
+                    session.merge(db.StatusRow(key=DOWN_STATUS, value=(since or now).isoformat()))
+                else:
+                    session.execute(delete(db.StatusRow).where(db.StatusRow.key == DOWN_STATUS))
+        except Exception as exc:   # noqa: BLE001 - the database may be down too; try at the next failure
+            log.error("action=alert_failed template=%s error=%s", template, _one_line(exc))
+            return False
+        log.warning("action=alert template=%s to=supervisor failures=%s", template, failures)
+        self._wake_sender()
+        return True
+
+    def _status(self, key: str) -> str | None:
+        from .adapters import db
+        try:
+            with self.app.sessions() as session:
+                row = session.get(db.StatusRow, key)
+                return row.value if row else None
+        except Exception:   # noqa: BLE001
+            return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]

@@ -39,6 +39,10 @@ BODY_LINES = 5
 RULE = "=" * 78
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (exit 143)."""
+
+
 class DemoError(RuntimeError):
     """A step did not end as the story says; the demo stops (and cleans up)."""
 
@@ -64,7 +68,7 @@ def run_demo(keep: bool = False) -> int:
         if keep and demo.waiting:
             return 0
         print("\nmailbot demo: dihentikan (interrupted)", file=sys.stderr)
-        return 130
+        return 143 if isinstance(sys.exc_info()[1], _Terminated) else 130
     finally:
         demo.close()
         restore_term()
@@ -86,6 +90,7 @@ class Demo:
         self.waiting = False
         self.kept_dir = False
         self._seen = 0
+        self.last_result: dict = {}
 
     # --- set-up and tear-down --------------------------------------------------------------
     def start(self) -> None:
@@ -127,7 +132,8 @@ Persiapan (set-up), di {self.dir}:
             "office": {"name": "Badan Pusat Statistik Provinsi Sumatera Selatan",
                        "address": "Jl. Kapten P. Tendean No. 1, Palembang", "city": "Palembang",
                        "service_address": SERVICE, "signatory": "Nama Bendahara (contoh)",
-                       "nip": "198001012005011001", "website": "https://sumsel.bps.go.id"},
+                       "nip": "198001012005011001", "phone": "0711-000000 (contoh)",
+                       "website": "https://sumsel.bps.go.id"},
             "imap": {**self.imap.settings(), "poll_seconds": 5, "timeout_seconds": 10},
             "smtp": {"host": self.smtp.host, "port": self.smtp.port, "security": "none", "from_name": "BPS Sumsel"},
             "database": {"url": f"sqlite:///{self.dir / 'mailbot.sqlite3'}"},
@@ -161,7 +167,7 @@ Persiapan (set-up), di {self.dir}:
               f"  (Case {self.ref} opened; the customer got an acknowledgement, every petugas a notification.)")
 
         _step(2, "Pelanggan menjawab SETUJU dan melampirkan foto KTP", "the customer agrees and attaches an ID card")
-        self.deliver(self.customer_mail(f"Re: {ack['Subject']}", "SETUJU\n\nBerikut foto KTP saya.", reply_to=ack,
+        self.deliver(self.customer_mail(f"Re: {_subject(ack)}", "SETUJU\n\nBerikut foto KTP saya.", reply_to=ack,
                                         attachments=(("ktp-budi.jpg", sample_jpeg(), "image/jpeg"),)), "new")
 
         _step(3, "Petugas memeriksa: IDENTITAS OK, ITEM #1, JELAS",
@@ -178,10 +184,14 @@ Persiapan (set-up), di {self.dir}:
         _step(5, "Pelanggan membayar dan mengirim bukti transfer", "the customer pays and sends the transfer proof")
         today = datetime.now(self.app.tz).strftime("%d/%m/%Y")
         self.deliver(self.customer_mail(
-            f"Re: {invoice['Subject']}",
+            f"Re: {_subject(invoice)}",
             f"Sudah saya transfer Rp {_rupiah(case['total'])} tanggal {today}, berita: {case['invoice_number']}.",
             reply_to=invoice, attachments=(("bukti-transfer.pdf", proof_pdf(case), "application/pdf"),)),
             "payment_review")
+        if self.last_result.get("jobs", {}).get("digest"):
+            print("\n  Catatan: jam digest harian (08.00 WIB, hari kerja) sudah lewat dan inilah bukti pertama yang\n"
+                  "  menunggu hari ini, jadi penjadwal langsung mengirim digest hari ini. (The daily digest time has\n"
+                  "  passed and this is today's first waiting proof, so the scheduler sent today's digest at once.)")
 
         _step(6, "mailbot digest: ringkasan harian untuk bendahara",
               "the daily digest for the treasurer (normally sent by the scheduler; here: `mailbot digest`)")
@@ -203,7 +213,7 @@ Persiapan (set-up), di {self.dir}:
         print("\n  Kuitansi diberi nomor dan dikirim bersama softcopy. (Receipt numbered and sent with the softcopy.)")
 
         _step(8, "Pelanggan: \"halaman 12 kosong\"", "the customer reports a defect; the correction clock starts")
-        sent = self.deliver(self.customer_mail(f"Re: {delivery['Subject']}",
+        sent = self.deliver(self.customer_mail(f"Re: {_subject(delivery)}",
                                                "Halaman 12 kosong, mohon diperbaiki.", reply_to=delivery),
                             "correction")
         fix_note = _last(sent, PETUGAS[0], self.ref)
@@ -219,7 +229,7 @@ Persiapan (set-up), di {self.dir}:
         survey = _last(sent, CUSTOMER, "penilaian")
 
         _step(11, "Pelanggan menjawab pertanyaan kepuasan: 4", "the customer answers 4 (very satisfied)")
-        self.deliver(self.customer_mail(f"Re: {survey['Subject']}", "4\n\nTerima kasih atas layanannya.",
+        self.deliver(self.customer_mail(f"Re: {_subject(survey)}", "4\n\nTerima kasih atas layanannya.",
                                         reply_to=survey), "closed")
         rating = self._case_json().get("rating")
         if rating != 4:
@@ -287,7 +297,7 @@ Persiapan (set-up), di {self.dir}:
             new = self.smtp.messages[self._seen:]
             self._seen += len(new)
             for m in new:
-                print(f"  [SMTP] → {', '.join(m.rcpt_tos)}: {m.message['Subject']}", flush=True)
+                print(f"  [SMTP] → {', '.join(m.rcpt_tos)}: {_subject(m.message)}", flush=True)
 
     # --- mails -------------------------------------------------------------------------------
     def customer_mail(self, subject: str, body: str, reply_to: EmailMessage | None = None,
@@ -295,7 +305,7 @@ Persiapan (set-up), di {self.dir}:
         return _mail(CUSTOMER, subject, body, name=CUSTOMER_NAME, reply_to=reply_to, attachments=attachments)
 
     def staff_mail(self, frm: str, reply_to: EmailMessage, body: str, attachments=()) -> EmailMessage:
-        return _mail(frm, f"Re: {reply_to['Subject']}", body, reply_to=reply_to, attachments=attachments, auth=True)
+        return _mail(frm, f"Re: {_subject(reply_to)}", body, reply_to=reply_to, attachments=attachments, auth=True)
 
     def deliver(self, msg: EmailMessage, expect_state: str) -> list[EmailMessage]:
         """APPEND the mail to the service INBOX, run one pass of the daemon, show what it sent."""
@@ -304,7 +314,7 @@ Persiapan (set-up), di {self.dir}:
         self.smtp.clear()
         from .cli import utcnow
         from .daemon import run_once
-        result = asyncio.run(run_once(self.app, utcnow))
+        result = self.last_result = asyncio.run(run_once(self.app, utcnow))
         print(f"\n  $ mailbot run --once  →  {json.dumps(result)}")
         if result.get("imap_error") or (result.get("mail") or {}).get("quarantined"):
             raise DemoError(f"mailbot run --once: {result}")
@@ -321,7 +331,7 @@ Persiapan (set-up), di {self.dir}:
         groups: dict[tuple[str, str], list[str]] = {}
         msgs: dict[tuple[str, str], EmailMessage] = {}
         for m in sent:
-            key = (str(m["Subject"]), _body(m))
+            key = (_subject(m), _body(m))
             groups.setdefault(key, []).append(str(m["To"]))
             msgs.setdefault(key, m)
         print(f"\n  Surat keluar dari mailbot (mail mailbot sent): {len(sent)}")
@@ -383,6 +393,11 @@ def _last(sent: list[EmailMessage], to: str, subject_part: str) -> EmailMessage:
     if not found:
         raise DemoError(f"no mail to {to} with {subject_part!r} among {[str(m['Subject']) for m in sent]}")
     return found[-1]
+
+
+def _subject(msg: EmailMessage) -> str:
+    """The subject as a mail client shows it (Python's folding can leave a leading space)."""
+    return " ".join(str(msg["Subject"] or "").split())
 
 
 def _body(msg: EmailMessage) -> str:
@@ -504,7 +519,7 @@ def _sigterm_as_interrupt():
         return lambda: None
 
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, handler)
     return lambda: signal.signal(signal.SIGTERM, previous)

@@ -482,7 +482,11 @@ class PymapServer(_ImapServer):
 
 
 def find_dovecot() -> str | None:
-    """Path of the dovecot binary, or None."""
+    """Path of the dovecot binary, or None. ``MAILBOT_DOVECOT`` names a binary explicitly
+    (a path that does not exist means: behave as if Dovecot were not installed)."""
+    explicit = os.environ.get("MAILBOT_DOVECOT")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
     found = shutil.which("dovecot")
     if found:
         return found

@@ -6,10 +6,14 @@ import traceback
 from datetime import datetime
 from typing import Callable
 
-from .adapters import db
-from .adapters.imap import Mailbox, MessageNotFound
+from .adapters.imap import Mailbox, MailboxError, MessageNotFound
 
 log = logging.getLogger("mailbot")
+
+# Handled messages are moved in groups of this many: one MOVE per group and folder instead of one per
+# message. Every message in a group has already committed, so a crash before the MOVE only means the
+# group is seen again and each mail is recognised as a duplicate by its Message-ID.
+MOVE_BATCH = 50
 
 
 def mailbox_for(cfg) -> Mailbox:
@@ -26,25 +30,86 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     Message-ID record makes the second sight a no-op."""
     counts: dict[str, int] = {}
     limit = int(app.cfg.storage.max_message_mb * 1024 * 1024)
-    for p in box.pending():
-        if stop():
-            break
-        try:
-            if p.size > limit:
-                outcome = app.handle_oversized(box.fetch_headers(p.uid), size=p.size, now=now(), uid=p.uid,
-                                               uidvalidity=p.uidvalidity)
-                folder = app.cfg.imap.quarantine_folder
-            else:
-                outcome = app.handle_mail(box.fetch(p.uid), now=now(), uid=p.uid, uidvalidity=p.uidvalidity)
-                folder = app.cfg.imap.processed_folder
-            action = outcome.action
-        except MessageNotFound:
-            continue                    # someone else moved it meanwhile
-        except Exception as exc:        # noqa: BLE001 - one bad mail must never block the next
-            log.error("action=quarantine uid=%s error=%s\n%s", p.uid, exc, traceback.format_exc())
-            app.record_quarantine(p.uid, p.uidvalidity, f"{type(exc).__name__}: {exc}", now())
-            folder, action = app.cfg.imap.quarantine_folder, "quarantined"
-        box.move(p.uid, folder)
-        counts[action] = counts.get(action, 0) + 1
+    mover = _Mover(box)
+    try:
+        for p in box.pending():
+            if stop():
+                break
+            try:
+                if p.size > limit:
+                    # never downloaded whole: only the header block, to tell the sender the limit
+                    outcome = app.handle_oversized(box.fetch_headers(p.uid), size=p.size, now=now(), uid=p.uid,
+                                                   uidvalidity=p.uidvalidity)
+                    folder = app.cfg.imap.quarantine_folder
+                else:
+                    outcome = app.handle_mail(box.fetch(p.uid), now=now(), uid=p.uid, uidvalidity=p.uidvalidity)
+                    folder = app.cfg.imap.processed_folder
+                action = outcome.action
+            except MessageNotFound:
+                continue                    # someone else moved it meanwhile
+            except Exception as exc:        # noqa: BLE001 - one bad mail must never block the next
+                if isinstance(exc, MailboxError) and not box.connected:
+                    raise                   # the connection is gone, not the mail: it stays for the next run
+                log.error("action=quarantine uid=%s error=%s\n%s", p.uid, exc, traceback.format_exc())
+                app.record_quarantine(p.uid, p.uidvalidity, f"{type(exc).__name__}: {exc}", now())
+                folder, action = app.cfg.imap.quarantine_folder, "quarantined"
+            mover.add(p.uid, folder)
+            counts[action] = counts.get(action, 0) + 1
+    except BaseException:
+        mover.flush_quietly()               # what committed may still leave the inbox; the error goes on
+        raise
+    mover.flush()
     app.set_status("last_fetch", now().isoformat())
     return counts
+
+
+class _Mover:
+    """Handled UIDs waiting for their MOVE, per target folder."""
+
+    def __init__(self, box: Mailbox):
+        self.box = box
+        self.waiting: dict[str, list[int]] = {}
+
+    def add(self, uid: int, folder: str) -> None:
+        self.waiting.setdefault(folder, []).append(uid)
+        if sum(len(u) for u in self.waiting.values()) >= MOVE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        for folder in list(self.waiting):
+            move_many(self.box, self.waiting[folder], folder)
+            del self.waiting[folder]
+
+    def flush_quietly(self) -> None:
+        if not self.box.connected:
+            return                          # the next run sees these again and skips them as duplicates
+        try:
+            self.flush()
+        except Exception as exc:           # noqa: BLE001 - the original error matters more
+            log.warning("action=move_failed error=%s", exc)
+
+
+def move_many(box: Mailbox, uids: list[int], folder: str) -> None:
+    """Move `uids` to `folder` with one UID MOVE when the server has MOVE, else one by one.
+
+    Uses ``Mailbox.move_many`` when the adapter offers it. Otherwise it goes through the adapter's
+    error translation (``_op``) directly; a refusal (e.g. TRYCREATE for a folder deleted meanwhile)
+    falls back to ``Mailbox.move`` per UID, which knows how to recover from it."""
+    if not uids:
+        return
+    own = getattr(box, "move_many", None)
+    if own is not None:
+        own(uids, folder)
+        return
+    if len(uids) > 1 and box.has_move:
+        try:
+            with box._op(f"MOVE {len(uids)} messages to {folder}") as client:   # noqa: SLF001 - see above
+                client.move(uids, folder)
+            return
+        except MessageNotFound:
+            return
+        except MailboxError:
+            if not box.connected:
+                raise
+    for uid in uids:
+        box.move(uid, folder)

@@ -2,6 +2,8 @@
 
 Environment:
   MAILBOT_REQUIRE_DOVECOT=1   fail (not skip) when Dovecot is not installed (CI).
+  MAILBOT_DOVECOT=PATH        the dovecot binary (default: PATH, then /usr/sbin/dovecot);
+                              a missing path behaves like a machine without Dovecot.
   MAILBOT_TEST_PG=URL         also run ``db_url`` tests on PostgreSQL, e.g.
                               postgresql+psycopg://postgres@127.0.0.1:5432/test
                               (a fresh schema per test; unreachable → failure).

@@ -109,7 +109,7 @@ def test_example_documents_every_key():
 def test_minimal_config_gets_defaults(tmp_path):
     cfg = load_config(write(tmp_path, MINIMAL), env={})
     assert cfg.office.service_address == "diseminasi1600@bps.go.id"
-    assert cfg.office.message_id_domain == "bps.go.id"
+    assert cfg.office.message_id_domain == "mailbot.bps.go.id"
     assert cfg.office.signatory_title == "Bendahara Penerimaan"
     assert cfg.roles.petugas == ("petugas1@bps.go.id",)
     assert cfg.roles.supervisor == ()

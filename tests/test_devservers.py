@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import email.policy
+import os
+import re
 import smtplib
 import ssl
+import subprocess
+import sys
 import time
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
@@ -58,7 +63,6 @@ def test_dovecot_config_is_private_and_valid(dovecot_needed):
         text = srv.config_path.read_text()
         assert "/etc/dovecot" not in text.replace("nothing from /etc/dovecot", "")
         assert oct(srv.root.stat().st_mode & 0o777) == "0o755"
-        import subprocess
         check = subprocess.run(["doveconf", "-c", str(srv.config_path), "-n"], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
     finally:
@@ -143,6 +147,28 @@ def test_start_imap_server_without_dovecot(monkeypatch):
 
 
 # ------------------------------------------------------------ fixtures and helpers
+
+
+def test_imap_server_fixture_kind(imap_server):
+    """Also the target of the next test, run in a child pytest with a chosen environment."""
+    assert imap_server.running
+    expected = os.environ.get("MAILBOT_EXPECT_KIND")
+    assert expected in (None, imap_server.kind)
+
+
+@pytest.mark.parametrize("require, expect_rc, expect_text", [
+    ("0", 0, "1 passed"),                       # no Dovecot: pymap stands in
+    ("1", 1, "MAILBOT_REQUIRE_DOVECOT=1 but Dovecot is not installed"),  # CI: loud failure, no skip
+])
+def test_imap_server_without_dovecot_falls_back_or_fails_loudly(require, expect_rc, expect_text):
+    env = dict(os.environ, MAILBOT_DOVECOT="/nonexistent/dovecot", MAILBOT_REQUIRE_DOVECOT=require,
+               MAILBOT_EXPECT_KIND="pymap")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          f"{__file__}::test_imap_server_fixture_kind"],
+                         env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert run.returncode == expect_rc, run.stdout[-2000:]
+    assert expect_text in run.stdout
+    assert not re.search(r"\d+ skipped", run.stdout)
 
 
 def test_fresh_mailbox_starts_empty_and_helpers_round_trip(fresh_mailbox):

@@ -482,3 +482,8 @@ def test_strip_quote_is_linear_on_hostile_input():
     start = time.perf_counter()
     strip_quote(hostile)
     assert time.perf_counter() - start < 1.0
+
+
+def test_html_list_items_wrapped_in_paragraphs_keep_their_bullets():
+    text = html_to_text("<ol><li><p>Sumsel Dalam Angka</p></li><li><p>Statistik Daerah</p></li><li></li></ol><div>Salam</div>")
+    assert text == "1. Sumsel Dalam Angka\n\n2. Statistik Daerah\n\nSalam"

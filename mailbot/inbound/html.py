@@ -52,9 +52,8 @@ class _Converter(HTMLParser):
     def _newline(self) -> None:
         if self.cur and "".join(self.cur).strip(" \t\r\n\u00a0"):
             self._flush()
-        else:
+        else:   # nothing shown yet: a pending list bullet stays for the text to come
             self.cur = []
-            self.prefix = ""
             self.cur_depth = self.depth + self.quote_rest
 
     def _blank(self) -> None:
@@ -151,6 +150,9 @@ class _Converter(HTMLParser):
         elif tag == "pre":
             self._newline()
             self.pre = max(self.pre - 1, 0)
+        elif tag == "li":
+            self._newline()
+            self.prefix = ""
         elif tag in _BLOCK:
             self._newline()
         elif tag == "a" and self.links:
