@@ -20,6 +20,7 @@ import os
 import random
 import signal
 import socket
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,7 @@ from typing import Callable
 from .adapters.imap import Mailbox, MailboxError
 from .intake import mailbox_for, process_pending
 from .jobs import run_due
-from .lock import InstanceLock, acquire_lock, mailbox_identity
+from .lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
 from .sender import drain
 
 log = logging.getLogger("mailbot")
@@ -78,8 +79,13 @@ async def run_once(app, clock: Clock) -> dict:
 
 
 async def run_forever(app, clock: Clock) -> int:
-    """`mailbot run`: until SIGTERM/SIGINT; 0 on a clean stop, 1 when the instance lock was lost."""
-    return await Daemon(app, clock).run()
+    """`mailbot run`: until SIGTERM/SIGINT; 0 on a clean stop, 1 when another instance holds the
+    mailbox (its pid/host/start are printed) or the lock was lost."""
+    try:
+        return await Daemon(app, clock).run()
+    except LockHeld as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
 
 
 async def scheduled_tick() -> None:
@@ -221,9 +227,9 @@ class Daemon:
             log.error("action=jobs_failed error=%s", _one_line(exc))
         self._wake_sender()
 
-    def _locked(self, fn, *args):
+    def _locked(self, fn, *args, **kwargs):
         with self.work:
-            return fn(*args)
+            return fn(*args, **kwargs)
 
     # --- the outbox sender ----------------------------------------------------------------------
     async def _send_loop(self) -> None:

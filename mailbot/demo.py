@@ -44,7 +44,7 @@ class _Terminated(KeyboardInterrupt):
 
 
 class DemoError(RuntimeError):
-    """A step did not end as the story says; the demo stops (and cleans up)."""
+    """A step did not end as the story says: the servers stop, the files stay for a look."""
 
 
 def run_demo(keep: bool = False) -> int:
@@ -56,13 +56,14 @@ def run_demo(keep: bool = False) -> int:
     try:
         demo.start()
         demo.play()
-        demo.finish(started)
+        demo.finish(started, keep)
         if keep:
             demo.wait()
         return 0
     except DemoError as exc:
-        print(f"\nmailbot demo: GAGAL (failed): {exc}", file=sys.stderr)
-        print(f"  log pymap: {demo.imap.logfile if demo.imap else '-'}", file=sys.stderr)
+        demo.kept_dir = True     # nothing keeps running, but the files stay for a look
+        print(f"\nmailbot demo: GAGAL (failed): {exc}\n  berkas disimpan untuk diperiksa (files kept): {demo.dir}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if keep and demo.waiting:
@@ -236,12 +237,15 @@ Persiapan (set-up), di {self.dir}:
             raise DemoError(f"the answer 4 was not recorded (rating={rating!r})")
         print("\n  Nilai kepuasan 4 tercatat. (Rating 4 recorded.)")
 
-    def finish(self, started: float) -> None:
+    def finish(self, started: float, keep: bool) -> None:
         _title("Dokumen dan rekaman kasus", "documents and the case record")
         for path in self.copy_documents():
             print(f"  {path}")
             for line in _pdf_lines(path)[:6]:
                 print(f"      | {line}")
+        if not keep:
+            print("  (Direktori ini dihapus di akhir demo; `mailbot demo --keep` menyimpannya sampai Ctrl-C.\n"
+                  "   This directory is removed at the end; `mailbot demo --keep` keeps it until Ctrl-C.)")
         print(f"\n$ mailbot --config {self.config} case {self.ref}")
         code, out = self._cli("case", self.ref)
         print(out.rstrip())

@@ -144,9 +144,12 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
     doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
     unit.event(row, "receipt_numbered", "system", doc.number)
     files, missing = deliverable_files(unit, row)
-    send_in_parts(unit, row, "delivery", [receipt, *files])
+    send_in_parts(unit, row, "delivery", [receipt, *files], missing=missing)
     if missing:
-        unit.event(row, "delivery_incomplete", "system", "missing: " + ", ".join(missing))
+        # The payment stands; the case waits on the petugas under the correction clock until the
+        # files go out with PERBAIKAN (free of charge, as for any correction).
+        from .domain import commands as c
+        unit.apply(row, c.ReportDefect("system", "; ".join(missing), by_office=True))
         unit.notify(row, "petugas", "files_missing", missing=missing)
 
 
@@ -159,9 +162,11 @@ def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -
     send_in_parts(unit, row, "correction", files)
 
 
-def send_in_parts(unit: Unit, row: db.CaseRow, template: str, files: list[FilePart]) -> None:
+def send_in_parts(unit: Unit, row: db.CaseRow, template: str, files: list[FilePart],
+                  missing: list[str] = ()) -> None:
+    """One mail, or several numbered ones ("bagian 1 dari 3") when the files exceed max_message_mb."""
     limit = int(unit.cfg.storage.max_message_mb * 1024 * 1024)
     parts = split_parts(files, limit)
     for n, part in enumerate(parts, 1):
         unit.notify(row, "customer", template, attachments=tuple(part), part=n, parts=len(parts),
-                    files=[f.filename for f in part])
+                    files=[f.filename for f in part], missing=list(missing))

@@ -16,7 +16,7 @@ from .adapters.migrations import upgrade
 from .adapters.storage import Storage
 from .catalog import CatalogEntry, CatalogIndex
 from .config import Config
-from .domain.pricing import Tariff
+from .domain.pricing import Tariff, line_amount
 from .inbound.auth import authenticated
 from .inbound.correlate import find_tag
 from .inbound.model import ParsedMail
@@ -81,7 +81,7 @@ class App:
     def match_catalog(self, session, text: str) -> list[dict]:
         """Numbered guesses for the petugas notification (`ITEM #n` picks one)."""
         return [{"katalog": m.entry.katalog, "judul": m.entry.judul, "tahun": m.entry.tahun,
-                 "halaman": m.entry.halaman, "amount": m.entry.halaman * self.tariff.per_page,
+                 "halaman": m.entry.halaman, "amount": line_amount(self.tariff, m.entry.halaman, 1),
                  "score": round(m.score)} for m in self.catalog(session).match(text, limit=5)]
 
     # --- one inbound mail ------------------------------------------------------------------
@@ -100,7 +100,7 @@ class App:
                                     raw_path=self.storage.put_raw(raw), received_at=now)
             session.add(inbound)
             session.flush()
-            unit = Unit(self, session, now, trigger_id=mail.message_id)
+            unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
             action, row = self._route(unit, mail, inbound)
             inbound.outcome = action
             inbound.case_id = row.id if row is not None else None
@@ -219,7 +219,7 @@ class App:
             session.add(db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
                                       sender=mail.from_addr, subject=mail.subject[:2000], verdict="too_large",
                                       outcome="too_large", received_at=now))
-            unit = Unit(self, session, now, trigger_id=mail.message_id)
+            unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
             row = self.find_case(session, mail)
             unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
             if screen(mail, self.cfg.office.message_id_domain).verdict == "human" and mail.from_addr:

@@ -35,6 +35,7 @@ class Unit:
     session: Session
     now: datetime                         # aware; stored as UTC
     trigger_id: str | None = None         # Message-ID of the mail being handled, for threading
+    trigger_sender: str | None = None     # its sender: replies to them count against the daily cap
     scheduled: bool = False
     queued: list[db.OutboxRow] = field(default_factory=list)
 
@@ -141,13 +142,18 @@ class Unit:
         subject, body = self.app.templates.render_mail(template, lang, **ctx)
         if audience in ("petugas", "bendahara") and row is not None:
             subject = f"{subject} (kode {row.thread_token})"
-        return [self.enqueue(addr, subject, body, kind=f"{audience}:{template}", row=row, attachments=attachments)
-                for addr in (to if to is not None else self.recipients(row, audience))]
+        kind = f"{audience}:{template}"
+        # One mail handled may trigger the same notice twice (SETUJU and a KTP in one mail): send it once.
+        # Multi-part deliveries differ in their subject, so they are never folded.
+        return [self.enqueue(addr, subject, body, kind=kind, row=row, attachments=attachments)
+                for addr in (to if to is not None else self.recipients(row, audience))
+                if not any(q.recipient == addr and q.kind == kind and q.subject.endswith(subject) and
+                           q.case_id == (row.id if row else None) for q in self.queued)]
 
     def enqueue(self, to: str, subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
                 attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> db.OutboxRow | None:
         """Build the message now (so a retry sends the same bytes) and put it in the outbox."""
-        if kind.startswith("customer:") and self._over_reply_cap(to):
+        if kind.startswith("customer:") and to == self.trigger_sender and self._over_reply_cap(to):
             self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to}: {kind}")
             log.warning("action=reply_suppressed to=%s kind=%s", to, kind)
             return None

@@ -69,6 +69,12 @@ def test_dovecot_config_is_private_and_valid(dovecot_needed):
         srv.close()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="the trap only exists when Dovecot drops root")
+def test_dovecot_refuses_a_root_under_pytest_tmp_path(dovecot_needed, tmp_path):
+    with pytest.raises(DevServerError, match="tempfile.mkdtemp"):
+        DovecotServer(root=tmp_path / "dovecot")
+
+
 def test_dovecot_tls_offers_imaps_and_starttls_with_its_own_ca(dovecot_server):
     srv = dovecot_server
     assert srv.tls_port and srv.cafile.exists()

@@ -185,6 +185,15 @@ def test_idle_wait_sees_mail_that_arrived_while_busy(server, mailbox):
     assert time.monotonic() - t0 < 2
 
 
+def test_idle_wait_sees_mail_that_arrived_into_an_empty_mailbox_while_busy(server, mailbox):
+    assert mailbox.pending() == []
+    server.append(_raw(20))
+    mailbox.fetch_headers(server.append(_raw(21)))  # a command whose response carries the EXISTS
+    t0 = time.monotonic()
+    assert mailbox.idle_wait(5) is True
+    assert time.monotonic() - t0 < 2
+
+
 def test_idle_wait_returns_false_at_once_without_idle(mailbox, monkeypatch):
     monkeypatch.setattr(type(mailbox), "has_idle", property(lambda self: False))
     t0 = time.monotonic()
@@ -288,6 +297,13 @@ def test_untrusted_certificate_is_a_clear_error(server, security):
         Mailbox(**server.settings(security), timeout=5).connect()  # system CAs only
     assert not isinstance(err.value, MailboxUnavailable)
     assert "certificate" in str(err.value)
+
+
+def test_implicit_tls_against_a_plain_port_is_a_setup_error(server):
+    with pytest.raises(MailboxError) as err:
+        Mailbox(**server.settings() | {"security": "ssl"}, ssl_context=server.ssl_context(), timeout=5).connect()
+    assert not isinstance(err.value, MailboxUnavailable)
+    assert "security setting" in str(err.value)
 
 
 def test_starttls_required_but_not_offered():

@@ -135,10 +135,12 @@ def test_warning_two_working_days_before_and_supervisor_once_when_missed(world):
     assert world.jobs("2027-01-21T08:00+07:00")["warnings"] == 0
     missed = [m for m in world.sent_to(SUPERVISOR) if "TERLEWAT" in str(m["Subject"])]
     assert len(missed) == 1 and ref in str(missed[0]["Subject"])
+    from sqlalchemy import select
+
     from mailbot.adapters import db
     from mailbot.views import overdue
     with world.app.sessions() as s:
-        row = s.scalar(db.select(db.CaseRow).where(db.CaseRow.ref == ref))
+        row = s.scalar(select(db.CaseRow).where(db.CaseRow.ref == ref))
         assert not overdue(row, at("2027-01-19T08:00").date()) and overdue(row, at("2027-01-20T08:00").date())
 
 
@@ -178,8 +180,9 @@ def test_identity_documents_purged_after_retention_proofs_kept(world):
     note = last_to(world, P1, ref)
     world.feed(mail(P1, f"Re: {note['Subject']}", "BATAL pelanggan membatalkan", reply_to=note, auth="pass"),
                at("2027-01-05T09:00"))
-    from mailbot.adapters import db
     from sqlalchemy import select
+
+    from mailbot.adapters import db
     with world.app.sessions() as s:
         ids = [f.sha256 for f in s.scalars(select(db.FileRow).where(db.FileRow.role == "identity"))]
     assert ids and all(world.app.storage.exists(sha) for sha in ids)

@@ -337,3 +337,11 @@ def test_same_document_gives_the_same_bytes():
 def test_font_dirs_argument_reaches_the_font_lookup(tmp_path):
     with pytest.raises(FontNotFoundError, match="DejaVuSans"):
         render_invoice(invoice(), font_dirs=[tmp_path])
+
+
+def test_contact_line_leaves_out_an_empty_phone():
+    from mailbot.outbound.pdf import fill
+    values = {"office_phone": "", "office_email": "diseminasi1600@bps.go.id"}
+    assert fill("Telepon {office_phone} · Email {office_email}", values) == "Email diseminasi1600@bps.go.id"
+    values["office_phone"] = "(0711) 123456"
+    assert fill("Telepon {office_phone} · Email {office_email}", values).startswith("Telepon (0711) 123456 · ")

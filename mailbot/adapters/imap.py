@@ -72,6 +72,8 @@ class Mailbox:
         self._client: IMAPClient | None = None
         self._uidvalidity: int | None = None
         self._highest_uid = 0
+        self._uidnext = 0
+        self._pending_seen = False
         self._capabilities: frozenset[bytes] = frozenset()
 
     # ------------------------------------------------------------ connection
@@ -92,8 +94,8 @@ class Mailbox:
             client = IMAPClient(self.host, self.port, ssl=self.security == "ssl",
                                 ssl_context=context if self.security == "ssl" else None,
                                 timeout=self.timeout)
-        except ssl.SSLCertVerificationError as exc:
-            raise MailboxError(f"the TLS certificate of the IMAP server {where} is not trusted: {exc}") from exc
+        except ssl.SSLError as exc:
+            raise _tls_error(exc, where) from exc
         except (OSError, imaplib.IMAP4.error) as exc:
             raise MailboxUnavailable(f"cannot connect to the IMAP server {where}: {exc}") from exc
         try:
@@ -109,9 +111,9 @@ class Mailbox:
         except MailboxError:
             _shutdown(client)
             raise
-        except ssl.SSLCertVerificationError as exc:
+        except ssl.SSLError as exc:
             _shutdown(client)
-            raise MailboxError(f"the TLS certificate of the IMAP server {where} is not trusted: {exc}") from exc
+            raise _tls_error(exc, where) from exc
         except (OSError, imaplib.IMAP4.abort) as exc:
             _shutdown(client)
             raise MailboxUnavailable(f"the IMAP server {where} dropped the connection: {exc}") from exc
@@ -179,6 +181,7 @@ class Mailbox:
             log.warning("UIDVALIDITY of %s changed from %s to %s", self.mailbox, self._uidvalidity, validity)
             self._highest_uid = 0
         self._uidvalidity = validity
+        self._uidnext = int(response.get(b"UIDNEXT", 0))
 
     @property
     def uidvalidity(self) -> int:
@@ -218,8 +221,9 @@ class Mailbox:
             sizes = client.fetch(uids, ["RFC822.SIZE"]) if uids else {}
         found = [PendingMessage(uid, int(data[b"RFC822.SIZE"]), self._uidvalidity)
                  for uid, data in sorted(sizes.items()) if b"RFC822.SIZE" in data]
-        if found:
-            self._highest_uid = max(self._highest_uid, found[-1].uid)
+        # everything below UIDNEXT (and everything found) is known: idle_wait looks beyond it
+        self._highest_uid = max(self._highest_uid, self._uidnext - 1, found[-1].uid if found else 0)
+        self._pending_seen = True
         return found
 
     def _fetch_one(self, uid: int, item: bytes) -> bytes:
@@ -288,7 +292,7 @@ class Mailbox:
         timeout = max(0.0, min(float(timeout), MAX_IDLE_SECONDS))
         # Mail that arrived while we were busy was announced inside another command's
         # response; IDLE would not announce it again, so look for it first.
-        if self._highest_uid:
+        if self._pending_seen:
             with self._op("SEARCH") as client:
                 newer = [u for u in client.search(["UID", f"{self._highest_uid + 1}:*"]) if u > self._highest_uid]
             if newer:
@@ -304,6 +308,16 @@ def _announces_mail(response) -> bool:
     """An untagged ``* n EXISTS`` (n > 0): the mailbox grew, or at least is not empty."""
     return (isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS"
             and isinstance(response[0], int) and response[0] > 0)
+
+
+def _tls_error(exc: ssl.SSLError, where: str) -> MailboxError:
+    """An untrusted certificate or a protocol mismatch (e.g. "ssl" against a plain port) is a
+    setup problem; a connection cut during the handshake is worth a retry."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return MailboxError(f"the TLS certificate of the IMAP server {where} is not trusted: {exc}")
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
+        return MailboxUnavailable(f"the IMAP server {where} closed the connection during TLS: {exc}")
+    return MailboxError(f"TLS with the IMAP server {where} failed (is the security setting right?): {exc}")
 
 
 def _text(exc: BaseException) -> str:

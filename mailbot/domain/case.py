@@ -236,6 +236,8 @@ def _report_defect(case: Case, cmd: c.ReportDefect, ctx: Context):
     due = case.correction_due
     if case.state is State.DELIVERED or due is None:
         due = ctx.calendar.add_working_days(ctx.today, CORRECTION_DAYS)
+    if cmd.by_office:
+        return replace(case, correction_due=due), (), f"softcopy incomplete at delivery: {cmd.text}"
     return replace(case, correction_due=due), (fx.Notify("customer", "defect_received"),
                                                fx.Notify("petugas", "defect")), "customer reported a defect"
 

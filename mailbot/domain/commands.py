@@ -34,9 +34,10 @@ class SubmitProof(Command):
 
 @dataclass(frozen=True)
 class ReportDefect(Command):
-    """The customer reported a broken or wrong softcopy."""
+    """The customer reported a broken or wrong softcopy; or, by the office, a file missing at delivery."""
 
     text: str = ""
+    by_office: bool = False
 
 
 @dataclass(frozen=True)

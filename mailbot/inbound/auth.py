@@ -97,7 +97,9 @@ def authenticated(mail: ParsedMail, authserv_id: str) -> tuple[bool, str]:
     if not headers or not authserv_id:
         return False, "tidak ada Authentication-Results dari server kantor"
     parts = _resinfos(headers[0])
-    words = parts[0].split() if parts else []
+    if parts is None:
+        return False, "Authentication-Results teratas tidak terbaca"
+    words = parts[0].split()
     server = words[0].lower() if words else ""
     if server != authserv_id.lower():
         return False, f"Authentication-Results teratas bukan dari server kantor ({server or 'kosong'})"

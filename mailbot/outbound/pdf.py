@@ -118,7 +118,16 @@ def fill(pattern: str, values: Mapping[str, str], where: str = "template") -> st
         raise TemplateError(f"{where}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(sorted(values))}")
     if any(not f.isidentifier() for f in fields):
         raise TemplateError(f"{where}: placeholders must be plain names")
+    # A " · "-separated part whose placeholders are all empty is left out ("Telepon  · Email x" -> "Email x").
+    parts = pattern.split(" · ")
+    if len(parts) > 1:
+        kept = [p for p in parts if not _placeholders(p) or any(str(values[f]).strip() for f in _placeholders(p))]
+        pattern = " · ".join(kept)
     return pattern.format_map(values)
+
+
+def _placeholders(pattern: str) -> list[str]:
+    return [f for _, f, _, _ in string.Formatter().parse(pattern) if f]
 
 
 # --------------------------------------------------------------------------

@@ -52,4 +52,4 @@ class Templates:
         first, _, body = text.partition("\n")
         if not first.lower().startswith("subject:"):
             raise ValueError(f"template {path} must start with a 'Subject:' line")
-        return first[len("subject:"):].strip(), body.lstrip("\n")
+        return " ".join(first[len("subject:"):].split()), body.lstrip("\n")
