@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -134,19 +133,11 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
-class TariffCategory:
-    label: str
-    per_page: int
-
-
-@dataclass(frozen=True)
 class Tariffs:
     regulation: str
     per_page: int                  # rupiah per page of an electronic publication
-    minimum: int = 0               # smallest invoice total; 0 = none
     zero_basis: str = ""           # legal basis printed for a Rp0 (NOL) service
     zero_categories: tuple[str, ...] = ()
-    categories: Mapping[str, TariffCategory] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -522,16 +513,9 @@ def _calendar(t: _Table) -> CalendarSettings:
 
 
 def _tariffs(t: _Table) -> Tariffs:
-    cats = {}
-    table = t.table("categories")
-    for name in table.data:
-        sub = table.table(name)
-        cats[name] = TariffCategory(label=sub.text("label"), per_page=sub.integer("per_page", _REQUIRED, 0))
-        sub.done()
     return Tariffs(
         regulation=t.text("regulation"), per_page=t.integer("per_page", _REQUIRED, 0),
-        minimum=t.integer("minimum", 0, 0), zero_basis=t.text("zero_basis", "", empty_ok=True),
-        zero_categories=t.texts("zero_categories"), categories=MappingProxyType(cats),
+        zero_basis=t.text("zero_basis", "", empty_ok=True), zero_categories=t.texts("zero_categories"),
     )
 
 

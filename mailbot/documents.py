@@ -139,7 +139,7 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
             office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
             invoice_number=invoice.number if invoice else None, customer_name=row.customer_name or row.customer,
             customer_address="", lines=_lines(unit, row), total=total, paid_on=row.paid_on,
-            zero_reason=row.zero_reason or None, regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir)
+            zero_reason=_zero_reason(unit, row), regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir)
 
     doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
     unit.event(row, "receipt_numbered", "system", doc.number)
@@ -151,6 +151,14 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
         from .domain import commands as c
         unit.apply(row, c.ReportDefect("system", "; ".join(missing), by_office=True))
         unit.notify(row, "petugas", "files_missing", missing=missing)
+
+
+def _zero_reason(unit: Unit, row: db.CaseRow) -> str | None:
+    """The petugas' reason for a Rp0 service, with the legal basis the tariff names."""
+    if not row.zero_reason:
+        return None
+    basis = unit.cfg.tariffs.zero_basis
+    return f"{row.zero_reason} ({basis})" if basis else row.zero_reason
 
 
 def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -> None:

@@ -27,7 +27,7 @@ LISTS = {"petugas": list(PETUGAS), "bendahara": [BENDAHARA]}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
 REQUEST = "Saya ingin membeli softcopy Provinsi Sumatera Selatan Dalam Angka 2025."
-N_NEW, N_PAY = 24, 15
+N_NEW, N_PAY = 27, 18
 # What a forger wants a petugas to have said: add an item and write to the customer.
 ORDER = "ITEM #1\nBALAS\nMohon kirim ulang foto KTP Anda."
 BALAS_TEXT = "Mohon kirim ulang foto KTP Anda."
@@ -247,7 +247,8 @@ def assert_petugas_order_done(o: Office, msg, case: Case) -> None:
     assert len(snap["items"]) == 1 and snap["state"] == "new"
     replies = [m for m in o.world.sent_to(case.customer) if "Tanggapan" in str(m["Subject"])]
     assert len(replies) == 1 and BALAS_TEXT in body_of(replies[0])
-    assert all(p in str(m["To"]) for p in PETUGAS for m in [o.world.sent_to(p)[-1]])   # transcript to all
+    for p in PETUGAS:                                       # accepted: every petugas sees the transcript
+        assert any("Hasil perintah" in subject for subject in o.subjects_to(p)), o.subjects_to(p)
 
 
 def assert_approved(o: Office, msg, case: Case) -> None:
