@@ -90,6 +90,7 @@ class Storage:
     library_dir: Path
     max_attachment_mb: float = 20
     max_message_mb: float = 25
+    stamp_deliveries: bool = False   # footer with buyer and invoice number on each delivered PDF page
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,8 @@ def _storage(t: _Table) -> Storage:
     msg = t.number("max_message_mb", 25, 0.1, 1024)
     if att > msg:
         raise t.error("max_attachment_mb", f"must not exceed max_message_mb ({msg:g})")
-    return Storage(dir=base, library_dir=library, max_attachment_mb=att, max_message_mb=msg)
+    return Storage(dir=base, library_dir=library, max_attachment_mb=att, max_message_mb=msg,
+                   stamp_deliveries=t.flag("stamp_deliveries", False))
 
 
 def _database(t: _Table, storage: Storage, ctx: _Ctx) -> Database:

@@ -116,6 +116,18 @@ def deliverable_files(unit: Unit, row: db.CaseRow) -> tuple[list[FilePart], list
     return files, missing
 
 
+def _stamped(unit: Unit, row: db.CaseRow, files: list[FilePart]) -> list[FilePart]:
+    """With storage.stamp_deliveries, the PDFs sent carry the buyer and invoice in a footer."""
+    if not unit.cfg.storage.stamp_deliveries:
+        return files
+    from .outbound.stamp import stamp_pdf
+    invoice = unit.current_document(row, "invoice")
+    text = (f"Softcopy untuk {row.customer_name or row.customer} — {row.ref}"
+            + (f" — invoice {invoice.number}" if invoice else "") + f" — {unit.cfg.office.name}")
+    return [FilePart(f.filename, stamp_pdf(f.data, text), f.content_type) if f.data.startswith(b"%PDF") else f
+            for f in files]
+
+
 def split_parts(files: list[FilePart], limit_bytes: int) -> list[list[FilePart]]:
     """Pack files into as few mails as fit under `limit_bytes` each (a larger file goes alone)."""
     budget = max(int((limit_bytes - _HEADROOM) / _BASE64_GROWTH), 1)
@@ -144,7 +156,7 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
     doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
     unit.event(row, "receipt_numbered", "system", doc.number)
     files, missing = deliverable_files(unit, row)
-    send_in_parts(unit, row, "delivery", [receipt, *files], missing=missing)
+    send_in_parts(unit, row, "delivery", [receipt, *_stamped(unit, row, files)], missing=missing)
     if missing:
         # The payment stands; the case waits on the petugas under the correction clock until the
         # files go out with PERBAIKAN (free of charge, as for any correction).
@@ -167,7 +179,7 @@ def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -
         meta = _file_meta(unit, sha)
         files.append(FilePart(meta.filename if meta else f"{sha[:12]}.pdf", unit.app.storage.get(sha),
                               meta.content_type if meta else ""))
-    send_in_parts(unit, row, "correction", files)
+    send_in_parts(unit, row, "correction", _stamped(unit, row, files))
 
 
 def send_in_parts(unit: Unit, row: db.CaseRow, template: str, files: list[FilePart],

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from .adapters import db
 from .domain import commands as c
 from .domain import effects as fx
-from .domain.case import Accepted, Context, Decision, Refused, decide
+from .domain.calendar import CalendarGapError
+from .domain.case import Context, Decision, Refused, decide
 from .domain.numbering import format_number
 from .domain.states import State
 from .domain.transitions import state_label
@@ -65,11 +66,13 @@ class Unit:
 
     def apply(self, row: db.CaseRow, cmd: c.Command) -> Decision:
         """Decide `cmd` on the case in `row`; when accepted, store it, audit it and carry out its effects."""
-        from .domain.calendar import CalendarGapError
         try:
             decision = decide(db.to_case(row), cmd, self.context())
         except CalendarGapError as exc:
-            decision = Refused(f"data hari libur belum tersedia ({exc}); hubungi supervisor")
+            log.error("action=calendar_gap case=%s year=%s", row.ref, exc.year)
+            decision = Refused(f"tenggat jatuh pada tahun {exc.year} yang data hari libur dan cuti bersamanya belum "
+                               f"tersedia; minta supervisor melengkapi [calendar] extra_holidays dan "
+                               f"assume_complete_years di konfigurasi")
         if isinstance(decision, Refused):
             self.event(row, "refused", cmd.actor, f"{type(cmd).__name__}: {decision.reason}")
             return decision

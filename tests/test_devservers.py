@@ -162,6 +162,7 @@ def test_imap_server_fixture_kind(imap_server):
     assert expected in (None, imap_server.kind)
 
 
+@pytest.mark.slow  # a child pytest run each (~2 s)
 @pytest.mark.parametrize("require, expect_rc, expect_text", [
     ("0", 0, "1 passed"),                       # no Dovecot: pymap stands in
     ("1", 1, "MAILBOT_REQUIRE_DOVECOT=1 but Dovecot is not installed"),  # CI: loud failure, no skip

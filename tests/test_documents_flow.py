@@ -194,3 +194,32 @@ def test_a_rolled_back_transaction_returns_its_number(db_url):
     with sessions.begin() as s:
         assert next_seq(s, "receipt-2027") == 2
     engine.dispose()
+
+
+def test_stamped_delivery_names_buyer_and_invoice_and_keeps_library_file(imap_server, smtp_server, db_url):
+    from io import BytesIO
+
+    from fpdf import FPDF
+    from pypdf import PdfReader
+    world = make_world(imap_server, smtp_server, db_url, storage={"stamp_deliveries": True})
+    try:
+        book = FPDF()
+        for n in range(3):
+            book.add_page()
+            book.set_font("helvetica", size=14)
+            book.cell(0, 10, f"Halaman isi {n + 1}")
+        original = bytes(book.output())
+        katalog_file = _library_file_of_first_guess(world)
+        (world.library / katalog_file).write_bytes(original)
+        ref = to_payment_review(world, "SIAP\nTAGIH")
+        approve(world)
+        sent = dict(attachments_of(last_to(world, CUSTOMER, "Kuitansi")))[katalog_file]
+        pages = PdfReader(BytesIO(sent)).pages
+        invoice = world.case(ref)["invoice_number"]
+        assert len(pages) == 3
+        for n, page in enumerate(pages, 1):
+            text = page.extract_text()
+            assert f"Halaman isi {n}" in text and invoice in text and ref in text
+        assert (world.library / katalog_file).read_bytes() == original
+    finally:
+        world.close()
