@@ -219,3 +219,57 @@ def test_reject_returns_case_to_invoiced_and_tells_customer(world):
     assert world.case(ref)["state"] == "invoiced"
     told = latest(world, CUSTOMER, "belum dapat diterima")
     assert "nominal tidak sesuai" in body_of(told)
+
+
+def test_complaint_is_filed_and_answered_with_the_channels(world):
+    ref = open_case(world)
+    ack = latest(world, CUSTOMER, ref)
+    world.deliver(mail(CUSTOMER, f"Re: {ack['Subject']}", "Saya ingin menyampaikan keluhan: balasan lambat.",
+                       reply_to=ack))
+    world.smtp.clear()
+    assert world.run_once()["mail"] == {"complaint": 1}
+    answer = body_of(latest(world, CUSTOMER, "Pengaduan"))
+    assert "pengaduan.bps.go.id" in answer and "kotak saran" in answer
+    assert "PENGADUAN" in str(latest(world, P1, ref)["Subject"])
+    assert any(e["kind"] == "complaint" for e in world.case(ref)["events"])
+
+
+def test_other_words_are_forwarded_to_petugas_and_acknowledged(world):
+    ref = open_case(world)
+    ack = latest(world, CUSTOMER, ref)
+    world.deliver(mail(CUSTOMER, f"Re: {ack['Subject']}", "Apakah tersedia juga dalam format Excel?", reply_to=ack))
+    world.smtp.clear()
+    assert world.run_once()["mail"] == {"forwarded": 1}
+    assert "format Excel" in body_of(latest(world, P1, "Pesan pelanggan"))
+    assert "diteruskan" in body_of(latest(world, CUSTOMER, ref))
+
+
+def test_mail_to_a_closed_case_opens_a_new_linked_case(world):
+    ref = open_case(world)
+    staff_reply(world, P1, latest(world, P1, ref), "TUTUP permintaan tidak dilanjutkan")
+    assert world.case(ref)["state"] == "closed"
+    old = latest(world, CUSTOMER, "ditutup")
+    assert "permintaan tidak dilanjutkan" in body_of(old)
+    world.deliver(mail(CUSTOMER, f"Re: {old['Subject']}", "Saya ingin memesan Statistik Daerah Sumsel 2025.",
+                       reply_to=old))
+    assert world.run_once()["mail"] == {"new_case_linked": 1}
+    new = [c for c in world.cases() if c["ref"] != ref]
+    assert len(new) == 1 and new[0]["linked_ref"] == ref and new[0]["state"] == "new"
+
+
+def test_english_request_gets_english_answers(world):
+    world.deliver(mail("john.smith@example.com", "Publication request", "Dear BPS, I would like to buy the "
+                       "publication Statistik Daerah Provinsi Sumatera Selatan 2025. Thank you.", name="John Smith"))
+    world.run_once()
+    ack = world.sent_to("john.smith@example.com")[0]
+    assert "Dear John Smith" in body_of(ack) and "AGREE" in body_of(ack)
+    # Petugas still read Indonesian.
+    assert "Permintaan baru" in str(latest(world, P1, "PUB-")["Subject"])
+
+
+def test_machine_mail_opens_no_case_and_gets_no_answer(world):
+    robot = mail("noreply@bank.example", "Notifikasi", "Transaksi berhasil")
+    robot["Auto-Submitted"] = "auto-generated"
+    world.deliver(robot)
+    assert world.run_once()["mail"] == {"ignored_machine": 1}
+    assert world.cases() == [] and world.smtp.messages == []

@@ -250,7 +250,7 @@ def _send_correction(case: Case, cmd: c.SendCorrection, ctx: Context):
 
 
 def _close(case: Case, cmd: c.Close, ctx: Context):
-    effects = (fx.Notify("customer", "survey"),) if case.state is State.DELIVERED else ()
+    effects = (fx.Notify("customer", "survey" if case.state is State.DELIVERED else "closed"),)
     new = replace(case, closed_on=ctx.today, close_reason=cmd.reason.strip(), service_due=None)
     return new, effects, "closed" + (f": {cmd.reason.strip()}" if cmd.reason.strip() else "")
 
