@@ -95,4 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m mailbot.cli` runs this file as __main__: call the importable module's main, so the
+    # exception classes other modules raise are the ones it catches.
+    from mailbot.cli import main as _main
+    sys.exit(_main())

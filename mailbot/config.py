@@ -105,7 +105,6 @@ class Security:
     secret_file: Path
     authserv_id: str = ""          # "" = trust no Authentication-Results header; thread tokens only
     digest_token_days: int = 7
-    require_auth: bool = True
 
 
 @dataclass(frozen=True)
@@ -468,7 +467,6 @@ def _security(t: _Table, storage: Storage) -> Security:
         authserv_id=t.text("authserv_id", "", empty_ok=True),
         secret_file=t.path("secret_file", storage.dir / "secret.key"),
         digest_token_days=t.integer("digest_token_days", 7, 1, 90),
-        require_auth=t.flag("require_auth", True),
     )
 
 

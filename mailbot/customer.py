@@ -51,6 +51,15 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text), linked_ref=row.ref)
         _mark(stored, files, row, "attachment")
         return "new_case_linked", row
+    if row is not None and mail.from_addr != row.customer:
+        # Someone else wrote into this case's thread (a colleague of the customer, or a stranger):
+        # the petugas decide; nothing they send counts as the customer's agreement, identity or proof.
+        _mark(stored, tuple(stored), row, "attachment")
+        unit.event(row, "third_party_message", mail.from_addr, text[:2000])
+        unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False,
+                    other_sender=mail.from_addr)
+        unit.notify(row, "customer", "forwarded", to=[mail.from_addr])
+        return "third_party", row
     if row is None:
         row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text))
         if intent.agrees(text):

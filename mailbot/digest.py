@@ -79,7 +79,7 @@ def _check_token(sm: StaffMail, token: str, digest_id: str | None) -> tuple[db.D
     if digest_id is None or t.digest_id != digest_id:
         return None, f"ref {token} bukan milik digest yang dibalas"
     if t.used_at is not None:
-        return None, f"ref {token} sudah dipakai"
+        return None, f"ref {token} sudah dipakai (pembayaran kasus ini sudah diputuskan)"
     if db.utc(t.expires_at) <= sm.unit.now:
         return None, f"ref {token} sudah kedaluwarsa; tunggu digest berikutnya"
     doc = sm.unit.session.get(db.DocumentRow, t.document_id)
@@ -93,14 +93,21 @@ def _check_token(sm: StaffMail, token: str, digest_id: str | None) -> tuple[db.D
 def _decide_payment(sm: StaffMail, line: kw.Line, approve: bool) -> tuple[bool, str]:
     token, reason = kw.parse_ref(line.args, needs_reason=not approve)
     t, why = _check_token(sm, token, sm.digest_id)
-    if t is None:
+    if t is None:   # a refused money command is audited, on its case when the token names one
+        known = sm.unit.session.scalar(select(db.DigestTokenRow).where(db.DigestTokenRow.token == token))
+        sm.unit.event(sm.unit.session.get(db.CaseRow, known.case_id) if known else None, "refused",
+                      sm.actor, f"{line.raw}: {why}")
         return False, why
     row = sm.unit.session.get(db.CaseRow, t.case_id)
     cmd = c.ApprovePayment(sm.actor) if approve else c.RejectPayment(sm.actor, reason)
     decision = sm.unit.apply(row, cmd)
     if isinstance(decision, Refused):
         return False, f"{row.ref}: {decision.reason}"
-    t.used_at = sm.unit.now
+    # Every reference printed for this case (in this or an older digest) dies with the decision:
+    # a later proof gets a fresh line in a fresh digest.
+    for sibling in sm.unit.session.scalars(select(db.DigestTokenRow).where(
+            db.DigestTokenRow.case_id == t.case_id, db.DigestTokenRow.used_at.is_(None))):
+        sibling.used_at = sm.unit.now
     if approve:
         receipt = sm.unit.current_document(row, "receipt")
         return True, f"{row.ref}: pembayaran disetujui, kuitansi {receipt.number if receipt else '-'} dan softcopy dikirim"

@@ -13,7 +13,7 @@ log = logging.getLogger("mailbot")
 # Handled messages are moved in groups of this many: one MOVE per group and folder instead of one per
 # message. Every message in a group has already committed, so a crash before the MOVE only means the
 # group is seen again and each mail is recognised as a duplicate by its Message-ID.
-MOVE_BATCH = 50
+MOVE_BATCH = 20
 
 
 def mailbox_for(cfg) -> Mailbox:

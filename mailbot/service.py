@@ -46,6 +46,7 @@ class App:
     def __init__(self, cfg: Config, *, migrate: bool = True):
         self.cfg = cfg
         self.tz = ZoneInfo(cfg.office.timezone)
+        Path(cfg.storage.dir).mkdir(parents=True, exist_ok=True)   # a fresh install: the SQLite file lives here
         self.engine = db.make_engine(cfg.database.url)
         self.sessions = db.session_factory(self.engine)
         self.storage = Storage(Path(cfg.storage.dir))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -10,9 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, delete, inspect
 
 from mailbot import daemon, devservers
+from mailbot.adapters import db
 from mailbot.cli import utcnow
 from mailbot.config import load_config
 from mailbot.lock import LockHeld, acquire_lock
@@ -168,5 +171,61 @@ def test_supervisor_told_once_when_mailbox_down_and_again_when_back(smtp_server,
         assert asyncio.run(scenario()) == 0
     finally:
         imap.close()
+        app.engine.dispose()
+        world.close()
+
+
+def test_jobs_missed_while_stopped_run_once_at_start(fresh_mailbox, smtp_server, db_url):
+    """An invoice that lapsed while no daemon ran is expired by the first scheduler run, once."""
+    from datetime import timedelta
+
+    from test_report import JPEG, PDF, customer, handle, staff
+    world = World(fresh_mailbox, smtp_server, db_url)
+    world.import_catalog()
+    app = App(load_config(world.config))
+    then = utcnow() - timedelta(days=45)
+    ref = handle(app, mail("budi@gmail.com", "Permintaan", "Mohon softcopy Statistik Daerah 2025"), then, "new_case")
+    customer(app, ref, "budi@gmail.com", "SETUJU", then + timedelta(hours=1), (("ktp.jpg", JPEG, "image/jpeg"),))
+    staff(app, ref, "IDENTITAS OK\nITEM 1102001.16\nJELAS\nSIAP\nTAGIH", then + timedelta(hours=2),
+          (("sda.pdf", PDF, "application/pdf"),))
+    with app.sessions.begin() as s:                   # the acknowledgements of back then are not the point
+        s.execute(delete(db.OutboxRow))
+
+    def expiries() -> list:
+        return [m for m in world.sent_to("budi@gmail.com") if "kedaluwarsa" in str(m["Subject"])]
+
+    ticks: list[str] = []
+
+    class Ticks(logging.Handler):
+        def emit(self, record):
+            if "action=jobs " in record.getMessage():
+                ticks.append(record.getMessage())
+
+    async def one_run() -> int:
+        d = daemon.Daemon(app, utcnow)
+        before = len(ticks)
+        task = asyncio.create_task(d.run())
+        deadline = time.monotonic() + 10
+        while len(ticks) == before and time.monotonic() < deadline:     # the start-up run of the jobs
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)                                         # its mail reaches SMTP
+        d.request_stop("test")
+        return await asyncio.wait_for(task, 10)
+
+    handler, logger = Ticks(), logging.getLogger("mailbot")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+
+    try:
+        assert asyncio.run(one_run()) == 0
+        assert len(expiries()) == 1
+        assert asyncio.run(one_run()) == 0            # started again: nothing twice
+        assert len(expiries()) == 1 and len(ticks) == 2 and "expire=0" in ticks[1]
+        assert "expire=1" in ticks[0]
+        assert json.loads(world.cli("case", ref, "--json")[1])["state"] == "expired"
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
         app.engine.dispose()
         world.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from world import AUTHSERV, BENDAHARA, PETUGAS, World, body_of, mail
 pytestmark = pytest.mark.mail
 P1, P2 = PETUGAS
 LISTS = {"petugas": list(PETUGAS), "bendahara": [BENDAHARA]}
+FORGER = "penipu@evil.example"      # the Reply-To of forged mail: must never be written to
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
 REQUEST = "Saya ingin membeli softcopy Provinsi Sumatera Selatan Dalam Angka 2025."
@@ -234,7 +235,7 @@ def assert_refused_at_gate(o: Office, msg, case: Case | None, role: str, claimed
         assert len(warnings) == 1, o.subjects_to(address)
         assert why in body_of(warnings[0]) and claimed in str(warnings[0]["Subject"])
     recipients = {str(m["To"]) for m in o.world.sent()}
-    assert recipients <= set(LISTS[role]), recipients       # never (only) the claimed sender's Reply-To
+    assert recipients <= set(LISTS[role]), recipients       # never a Reply-To, never anyone else
     refused = [e for e in o.events_since(since) if e[1] == "refused_sender"]
     assert len(refused) == 1 and refused[0][2] == claimed and why in refused[0][3], o.events_since(since)
     assert refused[0][0] == (case.ref if case else None)
@@ -309,6 +310,7 @@ def test_unauthenticated_petugas_is_refused_and_authenticated_twin_accepted(offi
     subject = no_token(f"Re: {case.note['Subject']}")
     frm = "staf.umum@bps.go.id" if any(line.startswith("From:") for line in above) else P1
     forged = petugas_reply(case, subject=subject, frm=frm)
+    forged["Reply-To"] = FORGER
     for line in inside:
         name, value = line.split(": ", 1)
         forged[name] = value
@@ -386,16 +388,16 @@ def test_mail_with_thread_token_from_unlisted_address_commands_nothing(office):
     assert office.snapshot(case) == before
     assert not [m for m in office.world.sent_to(case.customer) if BALAS_TEXT in body_of(m)]
     assert "Hasil perintah" not in " ".join(office.subjects_to(P1))
-    assert not [e for e in office.events_since(since) if e[1] not in ("customer_message",)]
+    assert not [e for e in office.events_since(since) if e[1] not in ("third_party_message",)]
     assert_petugas_order_done(office, petugas_reply(case), case)
 
 
-@pytest.mark.xfail(strict=True, reason="customer.py treats any non-staff sender on a case as the customer: "
-                   "the real customer is told 'Pesan Anda diteruskan' for a mail a stranger sent")
 def test_mail_with_thread_token_from_unlisted_address_is_not_acknowledged_to_the_customer(office):
     case = office.take("new")
+    before = office.snapshot(case)
     office.run(petugas_reply(case, frm="petugas1.pribadi@gmail.com", auth="pass"))
     assert not office.world.sent_to(case.customer)
+    assert office.snapshot(case) == before
 
 
 QUOTED = {
@@ -405,7 +407,8 @@ QUOTED = {
                     " menulis:\nITEM #1\nBALAS\nMohon kirim ulang foto KTP Anda.",
     "outlook-original": "Baik, saya cek dulu.\n\n-----Original Message-----\nFrom: BPS Sumsel "
                         "<diseminasi1600@bps.go.id>\nSent: Monday, November 30, 2026 10:00 AM\nTo: "
-                        "petugas1@bps.go.id\nSubject: Permintaan baru\n\nITEM #1\nBALAS\nMohon kirim ulang foto KTP Anda.",
+                        "petugas1@bps.go.id\nSubject: Permintaan baru\n\n"
+                        "ITEM #1\nBALAS\nMohon kirim ulang foto KTP Anda.",
     "outlook-header-block": "Baik, saya cek dulu.\n\nFrom: BPS Sumsel <diseminasi1600@bps.go.id>\nSent: Monday, "
                             "November 30, 2026 10:00 AM\nTo: petugas1@bps.go.id\nSubject: Permintaan baru\n\n"
                             "ITEM #1\nBALAS\nMohon kirim ulang foto KTP Anda.",
@@ -446,6 +449,7 @@ def test_forged_bendahara_without_digest_is_refused(office, above, why, keyword)
     token = office.token_for(digest, case)
     line = f"{keyword} {token}" + (" bukti palsu" if keyword == "TOLAK" else "")
     forged = bendahara_reply(digest, line, subject=no_token(f"Re: {digest['Subject']}"))
+    forged["Reply-To"] = FORGER
     assert_refused_at_gate(office, with_headers(forged, *above), None, "bendahara", BENDAHARA, why,
                            bystanders=(case,))
     assert_approved(office, bendahara_reply(digest, f"SETUJU {token}"), case)
@@ -520,8 +524,9 @@ def test_approval_of_a_case_no_longer_in_review_is_refused_with_reason(office):
     case = office.take("pay")
     (_, a), (_, b) = office.digests
     assert_approved(office, bendahara_reply(a, f"SETUJU {office.token_for(a, case)}"), case)
+    # Deciding on the case spent every reference printed for it, in every digest.
     assert_line_refused(office, bendahara_reply(b, f"SETUJU {office.token_for(b, case)}"), case,
-                        "berstatus terkirim (delivered)")
+                        "sudah diputuskan")
 
 
 def test_replayed_approval_mail_is_a_no_op(office):
@@ -582,6 +587,8 @@ def test_token_of_a_replaced_invoice_is_refused(office):
     assert office.run(mail(case.customer, f"Re: {invoice['Subject']}", "Sudah transfer ulang.", reply_to=invoice,
                            attachments=(("bukti2.jpg", JPEG, "image/jpeg"),))) == {"proof": 1}
     assert office.state(case) == "payment_review"
-    assert_line_refused(office, bendahara_reply(a, f"SETUJU {token_a}"), case, "invoice sudah tidak berlaku")
+    # The TOLAK already spent token_a (every reference of the case dies with a decision); the
+    # invoice binding would refuse it as well.
+    assert_line_refused(office, bendahara_reply(a, f"SETUJU {token_a}"), case, "sudah diputuskan")
     _, c = office.send_digest()
     assert_approved(office, bendahara_reply(c, f"SETUJU {office.token_for(c, case)}"), case)

@@ -1,8 +1,8 @@
 """Nothing lost, nothing twice: SIGKILL while draining, IMAP restarts, UIDVALIDITY, reply loops, oversized mail."""
 from __future__ import annotations
 
-import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -130,7 +130,6 @@ def own_world(own_dovecot, smtp_server, db_url):
 
 N_REQUESTS = 300
 MIN_KILLS = 10
-KILL_DELAY = (0.7, 2.2)           # seconds after start; the CLI needs ~0.9 s to get going
 
 
 @pytest.mark.slow
@@ -140,20 +139,25 @@ def test_sigkill_at_random_moments_loses_nothing_and_answers_once(world):
     with world.imap.client() as c:
         for msg in requests:
             c.append("INBOX", msg.as_bytes())
-    log = world.dir / "runs.log"
+    # Kill moments are drawn in units of work (mails handled + mails sent, as logged by the run), plus a
+    # random few milliseconds, so they land all over intake and drain whatever the machine's speed.
+    # (one handled mail weighs as much as 8 sent ones: about what each costs in time)
+    per_kill = (N_REQUESTS * INTAKE_WEIGHT + N_REQUESTS * 3) // (MIN_KILLS + 4)
     kills, phases = 0, Counter()
-    with log.open("ab") as out:
-        for _ in range(80):
+    for run in range(80):
+        log = world.dir / f"run-{run:02d}.log"
+        with log.open("wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "mailbot.cli", "--config", str(world.config), "run",
                                      "--once"], cwd=ROOT, stdout=out, stderr=out)
-            time.sleep(rng.uniform(*KILL_DELAY))
-            if proc.poll() is not None:           # this run got through all the work before the kill
-                assert proc.returncode == 0, log.read_text()[-3000:]
-                break
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            phases[_phase(world)] += 1
+        if _wait_for_work(proc, log, rng.randint(per_kill // 2, per_kill * 3 // 2)):
+            time.sleep(rng.uniform(0, 0.03))
+        if proc.poll() is not None:               # this run got through all the work before the kill
+            assert proc.returncode == 0, log.read_text()[-3000:]
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        phases[_phase(world)] += 1
     assert kills >= MIN_KILLS, f"only {kills} kills landed while mailbot was working: {dict(phases)}"
 
     final = run_cli(world)                        # a clean run after the last kill
@@ -193,6 +197,24 @@ def test_sigkill_at_random_moments_loses_nothing_and_answers_once(world):
     assert world.imap.list_messages("Quarantine") == []
     print(f"\ncrash test: {kills} SIGKILLs ({dict(phases)}), {len(outbox)} outbox rows, "
           f"{len(world.smtp.messages)} SMTP deliveries, {raw_duplicates} raw resends (same Message-ID)")
+
+
+WORK = re.compile(rb"action=(new_case|duplicate|sent) ")
+INTAKE_WEIGHT = 8
+
+
+def _wait_for_work(proc: subprocess.Popen, log: Path, units: int, timeout: float = 60) -> bool:
+    """Wait until the run has logged `units` of work (a handled mail counts INTAKE_WEIGHT, a sent one 1);
+    False when it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = WORK.findall(log.read_bytes())
+        if sum(1 if kind == b"sent" else INTAKE_WEIGHT for kind in done) >= units:
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+    raise AssertionError(f"the run made no progress in {timeout} s: {log.read_text()[-3000:]}")
 
 
 def _phase(world: World) -> str:

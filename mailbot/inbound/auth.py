@@ -1,20 +1,92 @@
-"""DESIGN §5: did our own server see this mail pass DKIM, SPF or DMARC for the From domain?"""
+"""DESIGN §5: did our own server see this mail pass DKIM, SPF or DMARC for the From domain?
+
+Deployment assumption (the rules below cannot check it): our MTA adds exactly one
+Authentication-Results header with our authserv-id ABOVE everything the mail arrived with, and
+removes any header claiming our authserv-id that came from outside (RFC 8601 §5), quoting the
+values it copies from the sender. Then the topmost header is ours and a sender-written one
+below it is never read. What no rule can tell apart: a server that adds NO header, and a sender
+who wrote one with our authserv-id — it is then the topmost one and looks like ours. A server that
+adds none must therefore run with `security.authserv_id = ""` (thread tokens only).
+"""
 from __future__ import annotations
 
 import re
+from email.utils import getaddresses
 
 from .model import ParsedMail
 
-_RESULT = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*(\w+)([^;]*)", re.IGNORECASE)
-_PROP = re.compile(r"\b(header\.d|header\.i|header\.from|smtp\.mailfrom|smtp\.helo)\s*=\s*([^\s;]+)", re.IGNORECASE)
+_METHOD = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=\s*([A-Za-z0-9_-]+)\s*")
+# One `name=value` after the result: value is a run of quoted strings and plain characters.
+_PROPERTY = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*((?:"(?:[^"\\]|\\.)*"|[^\s"])+)\s*')
+_TRUSTED = {"dkim": ("header.d", "header.i"), "spf": ("smtp.mailfrom",), "dmarc": ("header.from",)}
 
 
 def _domain(value: str) -> str:
-    return value.rsplit("@", 1)[-1].strip().strip(".").lower()
+    return value.rsplit("@", 1)[-1].strip().strip('"').strip(".").lower()
 
 
 def _aligned(domain: str, from_domain: str) -> bool:
     return bool(domain) and (from_domain == domain or from_domain.endswith("." + domain))
+
+
+def _resinfos(header: str) -> list[str] | None:
+    """The header split at every ';' outside quoted strings, comments removed; None when malformed.
+    (A naive split would let a quoted value such as smtp.mailfrom="x;dkim=pass"@evil.example
+    forge a result of its own.)"""
+    parts, current, depth, quoted, escaped = [], [], 0, False, False
+    for ch in header:
+        if escaped:
+            escaped = False
+            if not depth:
+                current.append(ch)
+        elif ch == "\\" and (quoted or depth):
+            escaped = True
+            if not depth:
+                current.append(ch)
+        elif depth:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+        elif quoted:
+            current.append(ch)
+            quoted = ch != '"'
+        elif ch == "(":
+            depth = 1
+            current.append(" ")
+        elif ch == ";":
+            parts.append("".join(current))
+            current = []
+        else:
+            quoted = ch == '"'
+            current.append(ch)
+    if depth or quoted or escaped:
+        return None
+    parts.append("".join(current))
+    return parts
+
+
+def _result(resinfo: str) -> tuple[str, str, dict[str, str]] | None:
+    """(method, result, properties) of one resinfo; None when it does not parse or names a
+    property twice (ambiguous: one of the two did not come from our server)."""
+    m = _METHOD.match(resinfo)
+    if m is None:
+        return None
+    props: dict[str, str] = {}
+    pos = m.end()
+    while pos < len(resinfo):
+        p = _PROPERTY.match(resinfo, pos)
+        if p is None or p.end() == pos:
+            return None
+        name = p.group(1).lower()
+        if name in props:
+            return None
+        props[name] = p.group(2)
+        pos = p.end()
+    return m.group(1).lower(), m.group(2).lower(), props
+
+
+def _single_from(mail: ParsedMail) -> bool:
+    """Exactly one From header with one address: DKIM signs the last From header, we read the first."""
+    froms = mail.header_all("from")
+    return len(froms) == 1 and len(getaddresses(froms)) == 1 and bool(mail.from_addr)
 
 
 def authenticated(mail: ParsedMail, authserv_id: str) -> tuple[bool, str]:
@@ -24,19 +96,22 @@ def authenticated(mail: ParsedMail, authserv_id: str) -> tuple[bool, str]:
     headers = mail.header_all("authentication-results")
     if not headers or not authserv_id:
         return False, "tidak ada Authentication-Results dari server kantor"
-    top = headers[0]
-    server = top.split(";", 1)[0].strip().split()[0].lower() if top.strip() else ""
+    parts = _resinfos(headers[0])
+    if parts is None:
+        return False, "Authentication-Results teratas tidak terbaca"
+    words = parts[0].split()
+    server = words[0].lower() if words else ""
     if server != authserv_id.lower():
         return False, f"Authentication-Results teratas bukan dari server kantor ({server or 'kosong'})"
+    if not _single_from(mail):
+        return False, "header From tidak tunggal"
     from_domain = _domain(mail.from_addr)
-    for method, result, props in _RESULT.findall(top):
-        if result.lower() != "pass":
+    for resinfo in parts[1:]:
+        parsed = _result(resinfo)
+        if parsed is None or parsed[1] != "pass" or parsed[0] not in _TRUSTED:
             continue
-        values = {k.lower(): _domain(v) for k, v in _PROP.findall(props)}
-        if method.lower() == "dkim" and _aligned(values.get("header.d") or values.get("header.i", ""), from_domain):
-            return True, "dkim=pass"
-        if method.lower() == "spf" and _aligned(values.get("smtp.mailfrom", ""), from_domain):
-            return True, "spf=pass"
-        if method.lower() == "dmarc" and _aligned(values.get("header.from", ""), from_domain):
-            return True, "dmarc=pass"
+        method, _, props = parsed
+        domain = next((_domain(props[k]) for k in _TRUSTED[method] if props.get(k)), "")
+        if _aligned(domain, from_domain):
+            return True, f"{method}=pass"
     return False, "DKIM/SPF tidak lulus untuk domain pengirim"

@@ -1,0 +1,307 @@
+"""Benchmark: `mailbot run --once` draining the standard corpus vs a plain imapclient FETCH + `email` parse.
+
+    python bench/ingest.py [-n 1000] [--extra-auto 50] [--extra-proofs 30] [--keep DIR] [--profile FILE]
+
+Generates the shared corpus (/work/shared/bench/gen_corpus.py, fixed seed) with subject tags in
+mailbot's case format, adds out-of-office auto-replies and payment-proof replies (the corpus has
+neither), MULTIAPPENDs everything to a private Dovecot twice (the mailbot user and a second user),
+then times, in one run:
+
+  mailbot  `python -m mailbot.cli --config F run --once` as a child process: every mail handled,
+           every reply handed to a real SMTP server (aiosmtpd, in this process). Peak RSS is the
+           child's own (os.wait4).
+  plain    one imapclient session: UID FETCH BODY.PEEK[] in chunks of 50, then
+           `email.message_from_bytes(policy=default)` plus From, Subject and the text body.
+
+and checks the outcome against the manifest: one case per new mail, numbered in corpus order;
+every reply joined to its parent's case; auto-replies open nothing and are never answered;
+every proof lands on its case.
+"""
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mailbot import devservers  # noqa: E402
+
+GEN = Path("/work/shared/bench/gen_corpus.py")
+CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"
+SERVICE = "diseminasi1600@bps.go.id"
+PETUGAS = ["petugas1@bps.go.id", "petugas2@bps.go.id"]
+
+
+# ---------------------------------------------------------------- corpus
+
+def make_corpus(out: Path, n: int, tag_format: str) -> list[dict]:
+    subprocess.run([sys.executable, str(GEN), "-n", str(n), "--out", str(out), "--tag-format", tag_format],
+                   check=True, stdout=subprocess.DEVNULL)
+    return json.loads((out / "manifest.json").read_text())
+
+
+def extra_mails(manifest: list[dict], corpus: Path, autos: int, proofs: int, seed: int = 3) -> list[tuple[dict, bytes]]:
+    """Out-of-office answers and payment proofs from corpus senders, replying to their own first mail."""
+    rng = random.Random(seed)
+    news = [e for e in manifest if e["kind"] == "new"]
+    out: list[tuple[dict, bytes]] = []
+    when = datetime(2025, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=7)))
+    for k in range(autos + proofs):
+        parent = rng.choice(news)
+        head = email.message_from_bytes((corpus / f"{parent['idx']:05d}.eml").read_bytes(),
+                                        policy=email.policy.default)
+        name, addr = parseaddr(str(head["From"]))
+        msg = EmailMessage(policy=email.policy.SMTP)
+        msg["From"] = formataddr((name, addr))
+        msg["To"] = SERVICE
+        msg["Date"] = format_datetime(when + timedelta(minutes=k))
+        msg["Message-ID"] = f"<extra-{k:04d}.{rng.getrandbits(40):010x}@{addr.split('@')[1]}>"
+        msg["In-Reply-To"] = parent["message_id"]
+        msg["References"] = parent["message_id"]
+        entry = {"idx": len(manifest) + k + 1, "message_id": msg["Message-ID"].strip("<>"),
+                 "parent_idx": parent["idx"], "expected_issue": parent["expected_issue"]}
+        if k < autos:                        # Outlook / Gmail vacation responders
+            entry["kind"] = "auto_reply"
+            msg["Subject"] = f"Automatic reply: {parent['subject']}"
+            msg["Auto-Submitted"] = "auto-replied"
+            msg["X-Auto-Response-Suppress"] = "All"
+            msg.set_content("Terima kasih atas email Anda. Saya sedang cuti sampai 10 Maret dan akan "
+                            "membalas setelah kembali.\n")
+        else:                                # a transfer proof with a ~100 KB PDF
+            entry["kind"] = "proof"
+            msg["Subject"] = f"Re: {parent['subject']}"
+            msg.set_content(f"Berikut bukti transfer pembayarannya.\n\n{name}\n")
+            pdf = b"%PDF-1.4\n" + rng.randbytes(100_000) + b"\n%%EOF\n"
+            msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"bukti transfer {k}.pdf")
+        out.append((entry, msg.as_bytes()))
+    return out
+
+
+def append_all(server, user: str, raws: list[bytes]) -> None:
+    with server.client(user) as c:
+        for i in range(0, len(raws), 100):
+            c.multiappend("INBOX", raws[i:i + 100])
+
+
+# ---------------------------------------------------------------- the two contenders
+
+def write_config(work: Path, imap, smtp) -> Path:
+    cfg = work / "mailbot.toml"
+    cfg.write_text(f"""[office]
+name = "Badan Pusat Statistik Provinsi Sumatera Selatan"
+address = "Jl. Kapten P. Tendean No. 1, Palembang"
+city = "Palembang"
+service_address = "{SERVICE}"
+signatory = "Nama Bendahara"
+nip = "198001012005011001"
+[imap]
+host = "{imap.host}"
+port = {imap.port}
+security = "none"
+username = "{imap.user}"
+password = "{imap.password}"
+timeout_seconds = 30
+[smtp]
+host = "{smtp.host}"
+port = {smtp.port}
+security = "none"
+from_name = "BPS Sumsel"
+[database]
+url = "sqlite:///{work / 'mailbot.sqlite3'}"
+[storage]
+dir = "{work / 'var'}"
+library_dir = "{work / 'library'}"
+[roles]
+petugas = {json.dumps(PETUGAS)}
+bendahara = ["bendahara@bps.go.id"]
+supervisor = ["kepala@bps.go.id"]
+[security]
+authserv_id = "mx.bps.go.id"
+[payment]
+bank = "Bank Contoh"
+account_number = "1234567890"
+account_name = "RPL 027 BPS Prov Sumsel"
+[tariffs]
+regulation = "PP 13/2024"
+per_page = 1000
+zero_basis = "contoh dasar hukum"
+""")
+    return cfg
+
+
+def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int, dict, int]:
+    """Wall seconds, exit status, the JSON result, peak RSS in KiB of the child itself."""
+    prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    argv = [sys.executable, *prefix, "-m", "mailbot.cli", "--config", str(cfg), "run", "--once"]
+    with log.open("wb") as err, (log.with_suffix(".json")).open("wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.with_suffix(".json").read_text()
+    return seconds, proc.returncode, (json.loads(text) if text.strip() else {}), usage.ru_maxrss
+
+
+def plain_fetch_parse(server, user: str, expected: int) -> tuple[float, int]:
+    from imapclient import IMAPClient
+    t0 = time.perf_counter()
+    c = IMAPClient(server.host, server.port, ssl=False, timeout=60)
+    c.login(user, server.users[user])
+    c.select_folder("INBOX", readonly=True)
+    uids = c.search("ALL")
+    parsed = 0
+    for i in range(0, len(uids), 50):
+        for _uid, data in c.fetch(uids[i:i + 50], ["BODY.PEEK[]"]).items():
+            msg = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+            _ = (str(msg["From"]), str(msg["Subject"]))
+            body = msg.get_body(("plain", "html"))
+            _ = body.get_content() if body is not None else ""
+            parsed += 1
+    c.logout()
+    seconds = time.perf_counter() - t0
+    assert parsed == expected, (parsed, expected)
+    return seconds, parsed
+
+
+def phase_times(log: Path) -> dict[str, float]:
+    """From the run's own log: the first/last handled mail and the first/last send."""
+    stamps: dict[str, list[float]] = {"intake": [], "sent": []}
+    for line in log.read_text(errors="replace").splitlines():
+        m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO mailbot action=(\w+)", line)
+        if not m:
+            continue
+        at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        stamps["sent" if m.group(2) == "sent" else "intake"].append(at)
+    return {k: (max(v) - min(v)) if len(v) > 1 else 0.0 for k, v in stamps.items()} | \
+        {f"{k}_count": len(v) for k, v in stamps.items()}
+
+
+# ---------------------------------------------------------------- correctness
+
+def check(db_path: Path, manifest: list[dict], extras: list[dict], smtp, year: int) -> list[str]:
+    import sqlite3
+    con = sqlite3.connect(db_path)
+    inbound = {mid: (case_id, outcome) for mid, case_id, outcome in
+               con.execute("SELECT message_id, case_id, outcome FROM inbound")}
+    ref_of = dict(con.execute("SELECT id, ref FROM cases"))
+    outbox = con.execute("SELECT message_id, recipient, kind, status FROM outbox").fetchall()
+    problems: list[str] = []
+    news = [e for e in manifest if e["kind"] == "new"]
+    if len(ref_of) != len(news):
+        problems.append(f"cases opened: {len(ref_of)}, manifest new: {len(news)}")
+    for e in manifest + extras:
+        got = inbound.get(e["message_id"].strip("<>"))
+        if got is None:
+            problems.append(f"#{e['idx']} {e['kind']}: not handled")
+            continue
+        case_id, outcome = got
+        want = f"PUB-{year}-{e['expected_issue']:04d}"
+        ref = ref_of.get(case_id)
+        if e["kind"] == "auto_reply":
+            if outcome != "ignored_machine":
+                problems.append(f"#{e['idx']} auto-reply: outcome {outcome}")
+        elif ref != want:
+            problems.append(f"#{e['idx']} {e['kind']}: case {ref}, expected {want} ({outcome})")
+    not_sent = [r for r in outbox if r[3] != "sent"]
+    if not_sent:
+        problems.append(f"{len(not_sent)} outbox rows not sent")
+    got_ids = {str(m.message["Message-ID"]).strip().strip("<>") for m in smtp.messages}
+    if got_ids != {r[0] for r in outbox}:
+        problems.append(f"SMTP got {len(got_ids)} distinct Message-IDs, outbox has {len(outbox)} rows")
+    if len(smtp.messages) != len(got_ids):
+        problems.append(f"{len(smtp.messages) - len(got_ids)} mails sent twice")
+    return problems
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=1000, help="corpus size (default 1000)")
+    ap.add_argument("--extra-auto", type=int, default=50, help="out-of-office auto-replies to add")
+    ap.add_argument("--extra-proofs", type=int, default=30, help="payment-proof replies (100 KB PDF) to add")
+    ap.add_argument("--keep", metavar="DIR", help="work here and keep everything (corpus, database, logs)")
+    ap.add_argument("--profile", metavar="FILE", help="run mailbot under cProfile (slower) and print its top costs")
+    a = ap.parse_args(argv)
+
+    work = Path(a.keep or tempfile.mkdtemp(prefix="mailbot-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.chmod(work, 0o755)
+    year = date.today().year                 # case refs carry the year of handling
+    corpus = work / "corpus"
+    manifest = make_corpus(corpus, a.n, f"[PUB-{year}-{{n:04d}}]")
+    raws = [(corpus / f"{e['idx']:05d}.eml").read_bytes() for e in manifest]
+    extras = extra_mails(manifest, corpus, a.extra_auto, a.extra_proofs)
+    raws += [raw for _, raw in extras]
+    extra_entries = [e for e, _ in extras]
+    total = len(raws)
+
+    imap = devservers.DovecotServer(root=work / "dovecot", users={"svc": "rahasia", "plain": "rahasia"}).start()
+    smtp = devservers.CaptureSMTPServer().start()
+    try:
+        t0 = time.perf_counter()
+        append_all(imap, "svc", raws)
+        append_all(imap, "plain", raws)
+        append_s = time.perf_counter() - t0
+        cfg = write_config(work, imap, smtp)
+        subprocess.run([sys.executable, "-m", "mailbot.cli", "--config", str(cfg), "catalog", "import",
+                        str(CATALOG)], cwd=ROOT, check=True, capture_output=True)
+
+        plain_s, _ = plain_fetch_parse(imap, "plain", total)
+        profile = Path(a.profile) if a.profile else None
+        bot_s, code, result, rss_kib = run_mailbot(cfg, work / "run.log", profile)
+        phases = phase_times(work / "run.log")
+        problems = check(work / "mailbot.sqlite3", manifest, extra_entries, smtp, year) if code == 0 else \
+            [f"run --once exited {code}: {(work / 'run.log').read_text()[-2000:]}"]
+        left = len(imap.list_messages("INBOX", user="svc"))
+
+        plain_rate, bot_rate = total / plain_s, total / bot_s
+        intake_rate = phases["intake_count"] / phases["intake"] if phases["intake"] else 0.0
+        kinds = {k: sum(1 for e in manifest + extra_entries if e["kind"] == k)
+                 for k in ("new", "reply_tag", "reply_irt", "auto_reply", "proof")}
+        print(f"messages: {total} ({', '.join(f'{k} {v}' for k, v in kinds.items())}); "
+              f"{sum(len(r) for r in raws) / 2**20:.1f} MiB; appended twice in {append_s:.2f} s")
+        print(f"plain imapclient FETCH + email parse: {plain_s:7.2f} s  {plain_rate:7.1f} msg/s")
+        print(f"mailbot run --once (all, incl. start): {bot_s:7.2f} s  {bot_rate:7.1f} msg/s  "
+              f"(intake only {intake_rate:.1f} msg/s over {phases['intake']:.2f} s; "
+              f"{phases['sent_count']} mails sent in {phases['sent']:.2f} s)")
+        print(f"ratio mailbot/plain: {bot_rate / plain_rate:.3f}   (target >= 0.5)")
+        print(f"peak RSS of the mailbot run: {rss_kib / 1024:.1f} MiB   (target < 120)")
+        print(f"result: {json.dumps(result)}")
+        print(f"INBOX left: {left}; SMTP deliveries: {len(smtp.messages)}")
+        if problems:
+            print(f"CORRECTNESS: {len(problems)} problem(s)")
+            for p in problems[:30]:
+                print("  ", p)
+        else:
+            print("correctness: every new mail opened its case in corpus order, every reply and proof joined "
+                  "its parent's case, no auto-reply answered, every outbox row sent exactly once")
+        if profile:
+            import pstats
+            pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(30)
+        return 0 if not problems and left == 0 else 1
+    finally:
+        smtp.stop()
+        imap.close()
+        if not a.keep:
+            import shutil
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
