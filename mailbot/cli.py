@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import logging
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 EXIT_USAGE = 2
 

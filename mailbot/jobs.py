@@ -6,15 +6,14 @@ the same instant twice (or catching up after downtime) sends nothing twice.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .adapters import db
 from .domain import commands as c
 from .domain.case import Refused
-from .domain.states import FINAL, State
+from .domain.states import State
 from .unit import Unit
 
 log = logging.getLogger("mailbot")

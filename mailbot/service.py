@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import cached_property
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

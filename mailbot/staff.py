@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Callable
 
-from sqlalchemy import select
 
 from .adapters import db
 from .domain import commands as c

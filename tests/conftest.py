@@ -131,3 +131,18 @@ def db_url(request, tmp_path):
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE application_name = %s AND pid <> pg_backend_pid()", (schema,))
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# ---------------------------------------------------------------- a whole office
+
+
+@pytest.fixture
+def world(fresh_mailbox, smtp_server, db_url):
+    """A configured mailbot (tests/world.py) over a fresh mailbox, a capture SMTP server and an
+    empty database, with the example catalog imported."""
+    from world import World
+
+    w = World(fresh_mailbox, smtp_server, db_url)
+    w.import_catalog()
+    yield w
+    w.close()

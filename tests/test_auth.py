@@ -26,7 +26,7 @@ PASSES = {
     "one-of-several": f"{OURS}; dkim=none; spf=fail smtp.mailfrom={P1}; dmarc=pass header.from=bps.go.id",
     "comments-and-version": f"{OURS} 1; dkim=pass (2048-bit key; unprotected) header.d=bps.go.id "
                             "header.b=\"AbC+/=\"",
-    "authserv-id-case": f"MX.BPS.GO.ID; dkim=PASS header.d=BPS.go.id",
+    "authserv-id-case": "MX.BPS.GO.ID; dkim=PASS header.d=BPS.go.id",
     "quoted-value": f"{OURS}; spf=pass smtp.mailfrom=\"petugas1\"@bps.go.id",
 }
 

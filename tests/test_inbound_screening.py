@@ -98,5 +98,6 @@ def test_bounce_needs_reported_ids_unless_it_is_a_dsn():
 
 def test_screening_is_frozen():
     result = Screening("human", "x")
-    with pytest.raises(Exception):
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
         result.verdict = "machine"  # type: ignore[misc]

@@ -2,8 +2,7 @@
 digest, auto-close, retention. The SMTP server is real; instants are arguments, never the clock."""
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,14 +19,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=WIB)
-
-
-@pytest.fixture
-def world(smtp_server, db_url, imap_server):
-    w = World(imap_server, smtp_server, db_url)
-    w.import_catalog()
-    yield w
-    w.close()
 
 
 def last_to(world: World, to: str, part: str = ""):
@@ -90,7 +81,7 @@ def test_reissue_after_expiry_gets_new_number_and_voids_old(world):
 
 
 def test_reminders_fire_once_each_with_invoice_attached(world):
-    ref = invoiced(world, at("2027-01-29T09:00"), at("2027-01-31T09:00"))   # valid until 28 Feb
+    invoiced(world, at("2027-01-29T09:00"), at("2027-01-31T09:00"))        # valid until 28 Feb
     world.smtp.clear()
     assert world.jobs("2027-02-20T08:00+07:00")["reminders"] == 0           # 8 days left
     assert world.jobs("2027-02-21T08:00+07:00")["reminders"] == 1           # 7 days left

@@ -5,21 +5,13 @@ import re
 
 import pytest
 
-from world import BENDAHARA, PETUGAS, SUPERVISOR, World, attachments_of, body_of, mail
+from world import BENDAHARA, PETUGAS, World, attachments_of, body_of, mail
 
 pytestmark = pytest.mark.mail
 CUSTOMER = "budi.santoso@gmail.com"
 P1 = PETUGAS[0]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
-
-
-@pytest.fixture
-def world(fresh_mailbox, smtp_server, db_url):
-    w = World(fresh_mailbox, smtp_server, db_url)
-    w.import_catalog()
-    yield w
-    w.close()
 
 
 def pdf_to_text(data: bytes) -> str:

@@ -3,17 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from world import PETUGAS, SERVICE, World, body_of, mail
+from world import PETUGAS, body_of, mail
 
 pytestmark = pytest.mark.mail
-
-
-@pytest.fixture
-def world(fresh_mailbox, smtp_server, db_url):
-    w = World(fresh_mailbox, smtp_server, db_url)
-    w.import_catalog()
-    yield w
-    w.close()
 
 
 def test_request_opens_case_acknowledges_and_notifies_once(world):

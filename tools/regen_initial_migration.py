@@ -1,5 +1,4 @@
 """Regenerate migration 0001 from the models (only before the first release; later, add revisions)."""
-import os
 import tempfile
 from pathlib import Path
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
-from typing import Iterable
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
                         UniqueConstraint, create_engine, event, select, update)

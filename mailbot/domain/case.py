@@ -1,7 +1,7 @@
 """The case aggregate and `decide`: one command in, a new case and its effects out (or a refusal)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Protocol
 

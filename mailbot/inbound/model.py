@@ -1,7 +1,7 @@
 """The parsed form of one inbound mail: what every later step reads instead of raw bytes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 # Attachment types the office accepts; anything else is kept but flagged, never opened.
