@@ -25,6 +25,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
+from .adapters.imap import logout_quietly
+
 log = logging.getLogger(__name__)
 
 DEFAULT_USERS = {"diseminasi": "secret"}
@@ -283,7 +285,7 @@ class _ImapServer:
                     try:
                         c.noop()
                     except Exception:
-                        _quiet_logout(c)
+                        logout_quietly(c)
                         c = None
                 if c is None:
                     c = IMAPClient(self.host, self.port, ssl=False, timeout=10)
@@ -291,7 +293,7 @@ class _ImapServer:
                 yield c
             except BaseException:
                 if c is not None:
-                    _quiet_logout(c)
+                    logout_quietly(c)
                 raise
             else:
                 self._clients[user] = c
@@ -299,7 +301,7 @@ class _ImapServer:
     def _drop_clients(self) -> None:
         with self._clients_lock:
             for c in self._clients.values():
-                _quiet_logout(c)
+                logout_quietly(c)
             self._clients.clear()
 
     def __repr__(self) -> str:
@@ -382,7 +384,7 @@ class DovecotServer(_ImapServer):
                     raise DevServerError(f"Dovecot did not pick up the new user {name!r}") from None
                 time.sleep(0.1)
             finally:
-                _quiet_logout(client)
+                logout_quietly(client)
 
     def _prepare(self) -> None:
         mail = self.root / "mail"
@@ -537,16 +539,6 @@ def _stop_all() -> None:
 # ---------------------------------------------------------------- IMAP client helpers
 
 
-def _quiet_logout(client) -> None:
-    try:
-        client.logout()
-    except Exception:
-        try:
-            client.shutdown()
-        except Exception:
-            pass
-
-
 def _unselect(client) -> None:
     """Leave the shared helper connection off any folder that a test may delete
     (pymap drops a connection whose selected folder is deleted)."""
@@ -575,7 +567,7 @@ def append(host: str, port: int, user: str, password: str, raw: bytes, folder: s
         client.login(user, password)
         return _append_with(client, raw, folder)
     finally:
-        _quiet_logout(client)
+        logout_quietly(client)
 
 
 def list_messages(server: _ImapServer, folder: str = "INBOX", user: str | None = None) -> list[bytes]:

@@ -105,20 +105,20 @@ class Mailbox:
                 client.starttls(context)
             client.login(self.username, self.password)
         except imap_exc.LoginError as exc:
-            _shutdown(client)
+            logout_quietly(client)
             raise MailboxAuthError(f"the IMAP server {where} rejected the login of {self.username!r}: "
                                    f"{_text(exc)}") from exc
         except MailboxError:
-            _shutdown(client)
+            logout_quietly(client)
             raise
         except ssl.SSLError as exc:
-            _shutdown(client)
+            logout_quietly(client)
             raise _tls_error(exc, where) from exc
         except (OSError, imaplib.IMAP4.abort) as exc:
-            _shutdown(client)
+            logout_quietly(client)
             raise MailboxUnavailable(f"the IMAP server {where} dropped the connection: {exc}") from exc
         except imaplib.IMAP4.error as exc:
-            _shutdown(client)
+            logout_quietly(client)
             raise MailboxError(f"the IMAP server {where} refused the session: {_text(exc)}") from exc
         self._client = client
         with self._op("CAPABILITY"):
@@ -134,7 +134,7 @@ class Mailbox:
         """Log out (best effort) and forget the connection; safe to call twice."""
         client, self._client = self._client, None
         if client is not None:
-            _shutdown(client)
+            logout_quietly(client)
 
     def __enter__(self) -> "Mailbox":
         return self.connect()
@@ -325,7 +325,8 @@ def _text(exc: BaseException) -> str:
     return msg.decode(errors="replace") if isinstance(msg, bytes) else str(msg)
 
 
-def _shutdown(client: IMAPClient) -> None:
+def logout_quietly(client: IMAPClient) -> None:
+    """LOGOUT, or just drop the connection when the server no longer answers."""
     try:
         client.logout()
     except Exception:
