@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailbot import devservers  # noqa: E402
+from mailbot import devservers
 
 GEN = Path("/work/shared/bench/gen_corpus.py")
 CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from .adapters.imap import Mailbox, MailboxError, MessageNotFound
 
@@ -47,7 +47,7 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
                 action = outcome.action
             except MessageNotFound:
                 continue                    # someone else moved it meanwhile
-            except Exception as exc:        # noqa: BLE001 - one bad mail must never block the next
+            except Exception as exc:        # one bad mail must never block the next
                 if isinstance(exc, MailboxError) and not box.connected:
                     raise                   # the connection is gone, not the mail: it stays for the next run
                 log.error("action=quarantine uid=%s error=%s\n%s", p.uid, exc, traceback.format_exc())
@@ -103,7 +103,7 @@ def move_many(box: Mailbox, uids: list[int], folder: str) -> None:
         return
     if len(uids) > 1 and box.has_move:
         try:
-            with box._op(f"MOVE {len(uids)} messages to {folder}") as client:   # noqa: SLF001 - see above
+            with box._op(f"MOVE {len(uids)} messages to {folder}") as client:   # private: see above
                 client.move(uids, folder)
             return
         except MessageNotFound:

@@ -5,15 +5,20 @@ import asyncio
 import logging
 import random
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 import aiosmtplib
 from sqlalchemy import select
 
 from .adapters import db
-from .adapters.smtp import SendAuthError, SendError, SendPermanentError, SendTemporaryError
+from .adapters.smtp import (
+    SendAuthError,
+    SendError,
+    SendPermanentError,
+    SendTemporaryError,
+)
 
 log = logging.getLogger("mailbot")
 
@@ -91,7 +96,7 @@ class SmtpSession:
                 self._smtp = await self._open()
             self._used = True
             await self._smtp.sendmail(sender, [recipient], raw)
-        except Exception as exc:     # noqa: BLE001 - classified below; the connection is not trusted again
+        except Exception as exc:      # classified below; the connection is not trusted again
             await self.close()
             classified = _classify(exc, self.where, self.username)
             if classified is None:

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from world import PETUGAS, World, mail
 
 from mailbot import devservers
 from mailbot.adapters import db
 from mailbot.adapters.smtp import SendPermanentError
 from mailbot.sender import SmtpSession, drain
-from world import PETUGAS, World, mail
 
 pytestmark = pytest.mark.mail
 CUSTOMERS = ("budi@gmail.com", "siti@yahoo.co.id", "andi@ui.ac.id")
@@ -40,7 +40,7 @@ def drain_at(world: World, at: datetime):
 
 
 def later(hours: float = 3) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(hours=hours)
+    return datetime.now(UTC) + timedelta(hours=hours)
 
 
 def ids_to(world: World, address: str) -> list[str]:
@@ -57,7 +57,7 @@ def test_smtp_down_while_mail_is_processed_nothing_lost_all_sent_once_back(world
     assert len(rows) == 3 * (1 + len(PETUGAS)) and {r.status for r in rows} == {"pending"}
     first = rows[0]
     assert first.attempts == 1 and "unreachable" in first.last_error
-    assert db.utc(first.next_attempt_at) > datetime.now(timezone.utc) + timedelta(seconds=10)   # backed off
+    assert db.utc(first.next_attempt_at) > datetime.now(UTC) + timedelta(seconds=10)   # backed off
 
     world.smtp.start()
     again = world.run_once()                                      # the backed-off row waits its turn
@@ -135,8 +135,8 @@ def test_one_connection_per_drain_and_a_reject_in_between_does_not_stop_the_rest
     # a drain of many rows uses a single SMTP connection
     deliver_requests(world, ("x1@gmail.com", "x2@gmail.com", "x3@gmail.com"))
     from mailbot.daemon import fetch_once
-    fetch_once(world.app, lambda: datetime.now(timezone.utc))
-    result = drain_at(world, datetime.now(timezone.utc))
+    fetch_once(world.app, lambda: datetime.now(UTC))
+    result = drain_at(world, datetime.now(UTC))
     assert result.sent == 3 * (1 + len(PETUGAS)) and result.connections == 1
     assert len(world.smtp.messages) == before + result.sent
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+from world import PETUGAS, SERVICE, World, mail
 
 from mailbot import devservers
 from mailbot.adapters import db
 from mailbot.adapters.imap import Mailbox, MailboxUnavailable
-from world import PETUGAS, SERVICE, World, mail
 
 pytestmark = pytest.mark.mail
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def customer_request(i: int, rng: random.Random) -> EmailMessage:
     msg["From"] = f"{name} <{addr}>"
     msg["To"] = SERVICE
     msg["Subject"] = f"Permintaan data — {pub} “mendesak”" if shape == 3 else f"Permintaan publikasi {pub}"
-    msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc) + timedelta(minutes=i))
+    msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, 0, tzinfo=UTC) + timedelta(minutes=i))
     msg["Message-ID"] = f"<req-{i:04d}.{rng.getrandbits(32):08x}@{addr.split('@')[1]}>"
     html = "<html><body><p>" + text.replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p></body></html>"
     if shape == 0:                                   # plain, as most phones send it
@@ -250,7 +250,7 @@ def test_imap_restart_mid_batch_and_down_run_then_next_run_picks_up(own_world):
     with box:
         box.ensure_folders()
         with pytest.raises(MailboxUnavailable):
-            process_pending(w.app, box, lambda: datetime.now(timezone.utc), stop=stop)
+            process_pending(w.app, box, lambda: datetime.now(UTC), stop=stop)
     # while the server is down a run reports it, exits normally, and loses nothing
     w.imap.stop()
     down = w.run_once()
@@ -316,7 +316,7 @@ def _uidvalidity(w: World) -> int:
 def test_robot_that_answers_everything_gets_at_most_the_daily_cap(world):
     robot = "info@toko-robot.example"
     cap = world.app.cfg.schedule.max_auto_replies_per_day
-    t0 = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     world.feed(mail(robot, "Permintaan publikasi", "saya ingin membeli Statistik Daerah Sumatera Selatan 2025",
                     date=t0), t0)
     answered = set()
