@@ -11,7 +11,8 @@ from world import PETUGAS, World, mail
 from mailbot import devservers
 from mailbot.adapters import db
 from mailbot.adapters.smtp import SendPermanentError
-from mailbot.sender import SmtpSession, drain
+from mailbot.adapters.smtp import SmtpSession
+from mailbot.sender import drain
 
 pytestmark = pytest.mark.mail
 CUSTOMERS = ("budi@gmail.com", "siti@yahoo.co.id", "andi@ui.ac.id")
