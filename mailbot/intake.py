@@ -77,7 +77,7 @@ class _Mover:
 
     def flush(self) -> None:
         for folder in list(self.waiting):
-            move_many(self.box, self.waiting[folder], folder)
+            self.box.move(self.waiting[folder], folder)
             del self.waiting[folder]
 
     def flush_quietly(self) -> None:
@@ -87,29 +87,3 @@ class _Mover:
             self.flush()
         except Exception as exc:           # noqa: BLE001 - the original error matters more
             log.warning("action=move_failed error=%s", exc)
-
-
-def move_many(box: Mailbox, uids: list[int], folder: str) -> None:
-    """Move `uids` to `folder` with one UID MOVE when the server has MOVE, else one by one.
-
-    Uses ``Mailbox.move_many`` when the adapter offers it. Otherwise it goes through the adapter's
-    error translation (``_op``) directly; a refusal (e.g. TRYCREATE for a folder deleted meanwhile)
-    falls back to ``Mailbox.move`` per UID, which knows how to recover from it."""
-    if not uids:
-        return
-    own = getattr(box, "move_many", None)
-    if own is not None:
-        own(uids, folder)
-        return
-    if len(uids) > 1 and box.has_move:
-        try:
-            with box._op(f"MOVE {len(uids)} messages to {folder}") as client:   # private: see above
-                client.move(uids, folder)
-            return
-        except MessageNotFound:
-            return
-        except MailboxError:
-            if not box.connected:
-                raise
-    for uid in uids:
-        box.move(uid, folder)

@@ -7,8 +7,9 @@ import imaplib
 import logging
 import socket
 import ssl
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exc
@@ -245,36 +246,40 @@ class Mailbox:
         """Only the header block (for messages over the size limit)."""
         return self._fetch_one(uid, b"BODY.PEEK[HEADER]")
 
-    def move(self, uid: int, folder: str) -> None:
-        """Move one message to *folder* (created when the server answers TRYCREATE).
+    def move(self, uids: int | Sequence[int], folder: str) -> None:
+        """Move one message, or several with one command, to *folder* (created on TRYCREATE).
 
         Uses MOVE when advertised, else COPY + \\Deleted + UID EXPUNGE (plain
         EXPUNGE without UIDPLUS, which also removes other messages someone
         flagged \\Deleted).
         """
+        uids = [uids] if isinstance(uids, int) else list(uids)
+        if not uids:
+            return
         try:
-            self._move(uid, folder)
+            self._move(uids, folder)
         except MailboxError as exc:
             if "TRYCREATE" not in str(exc).upper() or not self.connected:
                 raise
             with self._op(f"CREATE {folder}") as client:
                 client.create_folder(folder)
-            self._move(uid, folder)
+            self._move(uids, folder)
 
-    def _move(self, uid: int, folder: str) -> None:
-        if uid > self._highest_uid:
+    def _move(self, uids: list[int], folder: str) -> None:
+        what = f"{uids[0]}" if len(uids) == 1 else f"{len(uids)} messages"
+        if max(uids) > self._highest_uid:
             # a UID this session has not been told about yet would be skipped silently
             with self._op("NOOP") as client:
                 client.noop()
         if self.has_move:
-            with self._op(f"MOVE {uid} {folder}") as client:
-                client.move([uid], folder)
+            with self._op(f"MOVE {what} {folder}") as client:
+                client.move(uids, folder)
             return
-        with self._op(f"COPY {uid} {folder}") as client:
-            client.copy([uid], folder)
-            client.add_flags([uid], [b"\\Deleted"], silent=True)
+        with self._op(f"COPY {what} {folder}") as client:
+            client.copy(uids, folder)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
             if self.has_capability("UIDPLUS"):
-                client.uid_expunge([uid])
+                client.uid_expunge(uids)
             else:
                 client.expunge()
 
