@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from mailbot import devservers
 
-GEN = Path("/work/shared/bench/gen_corpus.py")
+GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"   # the shared corpus generator beside the clone
 CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"
 SERVICE = "diseminasi1600@bps.go.id"
 PETUGAS = ["petugas1@bps.go.id", "petugas2@bps.go.id"]

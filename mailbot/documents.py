@@ -11,7 +11,6 @@ from .adapters import db
 from .domain.numbering import format_number
 from .outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
 from .outbound.mail import FilePart
-from .outbound.pdf import render_invoice, render_receipt
 from .unit import Unit
 
 log = logging.getLogger("mailbot")
@@ -57,6 +56,7 @@ def invoice_pdf(unit: Unit, row: db.CaseRow, doc: db.DocumentRow) -> FilePart:
 
 
 def issue_invoice(unit: Unit, row: db.CaseRow, billing_code: str | None, billing_expires: date | None) -> None:
+    from .outbound.pdf import render_invoice   # fpdf2 and the fonts load on the first document, not at start
     void_invoice(unit, row, "diganti invoice baru")
     pay = unit.cfg.payment
 
@@ -143,6 +143,7 @@ def split_parts(files: list[FilePart], limit_bytes: int) -> list[list[FilePart]]
 
 
 def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
+    from .outbound.pdf import render_receipt
     invoice = unit.current_document(row, "invoice")
     total = sum(i.amount for i in row.items)
 

@@ -39,6 +39,7 @@ class Unit:
     trigger_sender: str | None = None     # its sender: replies to them count against the daily cap
     scheduled: bool = False
     queued: list[db.OutboxRow] = field(default_factory=list)
+    _roots: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -111,8 +112,9 @@ class Unit:
     def case_view(self, row: db.CaseRow) -> SimpleNamespace:
         """What templates may say about a case."""
         case = db.to_case(row)
-        invoice = self.current_document(row, "invoice")
-        receipt = self.current_document(row, "receipt")
+        # Most mails are about cases that have no document yet: skip the queries then.
+        invoice = self.current_document(row, "invoice") if row.invoice_issued else None
+        receipt = self.current_document(row, "receipt") if row.paid_on else None
         return SimpleNamespace(**{
             "ref": row.ref, "state": row.state, "state_label": state_label(State(row.state)),
             "customer": row.customer, "customer_name": row.customer_name or row.customer,
@@ -186,8 +188,11 @@ class Unit:
 
     def _root_id(self, row: db.CaseRow) -> str | None:
         """The first message of the case thread, so every client threads our mails together."""
-        return self.session.scalar(select(db.InboundRow.message_id).where(db.InboundRow.case_id == row.id)
-                                   .order_by(db.InboundRow.id).limit(1))
+        if row.id not in self._roots:
+            self._roots[row.id] = self.session.scalar(
+                select(db.InboundRow.message_id).where(db.InboundRow.case_id == row.id)
+                .order_by(db.InboundRow.id).limit(1))
+        return self._roots[row.id]
 
     # --- documents --------------------------------------------------------------------
     def current_document(self, row: db.CaseRow, kind: str) -> db.DocumentRow | None:
