@@ -30,7 +30,7 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     Message-ID record makes the second sight a no-op."""
     counts: dict[str, int] = {}
     limit = int(app.cfg.storage.max_message_mb * 1024 * 1024)
-    mover = _Mover(box)
+    mover = _Mover(box, app)
     try:
         for p in box.pending():
             if stop():
@@ -64,10 +64,11 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
 
 
 class _Mover:
-    """Handled UIDs waiting for their MOVE, per target folder."""
+    """Handled UIDs waiting for their MOVE, per target folder; made durable before they move."""
 
-    def __init__(self, box: Mailbox):
+    def __init__(self, box: Mailbox, app):
         self.box = box
+        self.app = app
         self.waiting: dict[str, list[int]] = {}
 
     def add(self, uid: int, folder: str) -> None:
@@ -76,6 +77,9 @@ class _Mover:
             self.flush()
 
     def flush(self) -> None:
+        if not self.waiting:
+            return
+        self.app.make_durable()             # what the mailbox forgets must be on our disk first
         for folder in list(self.waiting):
             self.box.move(self.waiting[folder], folder)
             del self.waiting[folder]

@@ -1,6 +1,7 @@
 """The outbox drained to SMTP: retries with exponential backoff and jitter, 5xx marked failed."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -57,6 +58,8 @@ async def drain(app, now: Callable[[], datetime], *, stop: Callable[[], bool] = 
             if not due:
                 break
             seen.update(due)
+            # Nothing leaves the machine before the commits that queued it are on disk.
+            await asyncio.to_thread(app.make_durable)
             if not await _send_rows(app, due, now, stop, session_smtp, result):
                 break
     finally:

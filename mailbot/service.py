@@ -48,7 +48,7 @@ class App:
         Path(cfg.storage.dir).mkdir(parents=True, exist_ok=True)   # a fresh install: the SQLite file lives here
         self.engine = db.make_engine(cfg.database.url)
         self.sessions = db.session_factory(self.engine)
-        self.storage = Storage(Path(cfg.storage.dir))
+        self.storage = Storage(Path(cfg.storage.dir), sync_each=False)
         self.templates_dir = cfg.templates_dir
         self.templates = Templates(self.templates_dir)
         self.tariff = Tariff(cfg.tariffs.regulation, cfg.tariffs.per_page, cfg.tariffs.zero_basis)
@@ -231,6 +231,11 @@ class App:
     def record_quarantine(self, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
         with self.sessions.begin() as session:
             db.add_event(session, None, now, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
+
+    def make_durable(self) -> None:
+        """The barrier before anything leaves the machine: files and commits so far are on disk."""
+        self.storage.sync()
+        db.make_durable(self.engine)
 
     def set_status(self, key: str, value: str) -> None:
         with self.sessions.begin() as session:

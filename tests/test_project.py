@@ -46,3 +46,35 @@ def test_domain_imports_only_the_standard_library():
                 continue
             top = m.group(1).split(".")[0]
             assert top in sys.stdlib_module_names, f"{path.name}: {line.strip()}"
+
+
+def test_deferred_storage_sync_writes_whole_files_and_syncs_them(tmp_path):
+    from mailbot.adapters.storage import Storage
+    store = Storage(tmp_path, sync_each=False)
+    sha = store.put(b"isi file")
+    raw = store.put_raw(b"From: a@b\r\n\r\nbody")
+    assert store.get(sha) == b"isi file" and (tmp_path / raw).read_bytes().endswith(b"body")
+    assert len(store._unsynced) == 2
+    store.sync()
+    assert store._unsynced == set()
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_make_durable_checkpoints_sqlite(tmp_path):
+    from sqlalchemy import text
+
+    from mailbot.adapters.db import make_durable, make_engine
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    make_durable(engine)
+    wal = tmp_path / "x.sqlite3-wal"
+    raw = engine.raw_connection()
+    try:
+        busy, log, checkpointed = raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        raw.close()
+    assert busy == 0 and log == checkpointed          # nothing left in the log that is not in the database
+    assert wal.exists()
+    engine.dispose()

@@ -4,14 +4,23 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 
 class Storage:
-    """A content-addressed store below one directory."""
+    """A content-addressed store below one directory.
 
-    def __init__(self, root: Path):
+    Every file is written to a temporary name and renamed into place, so a crash never leaves half a
+    file under a real name. With `sync_each` the bytes are also forced to disk at once; without it
+    they are forced to disk by `sync()`, which the intake calls once per batch before anything leaves
+    the machine (the same barrier as the database's)."""
+
+    def __init__(self, root: Path, *, sync_each: bool = True):
         self.root = Path(root)
+        self.sync_each = sync_each
+        self._unsynced: set[Path] = set()
+        self._lock = threading.Lock()
 
     def _write(self, path: Path, data: bytes) -> None:
         if path.exists():
@@ -22,11 +31,33 @@ class Storage:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
-                os.fsync(out.fileno())
+                if self.sync_each:
+                    os.fsync(out.fileno())
             os.replace(tmp, path)        # atomic: a crash never leaves half a file under the final name
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if self.sync_each:
+            _fsync_dir(path.parent)
+        else:
+            with self._lock:
+                self._unsynced.add(path)
+
+    def sync(self) -> None:
+        """Force every file written since the last call (and its directory entry) to disk."""
+        with self._lock:
+            paths, self._unsynced = self._unsynced, set()
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue                 # purged meanwhile (retention)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for directory in {p.parent for p in paths}:
+            _fsync_dir(directory)
 
     def put(self, data: bytes) -> str:
         """Store `data`; returns its sha256 (the file id)."""
@@ -59,3 +90,11 @@ class Storage:
         rel = Path("raw") / digest[:2] / f"{digest}.eml"
         self._write(self.root / rel, raw)
         return str(rel)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
