@@ -167,11 +167,11 @@ class Unit:
         env = Envelope(to=(to,), message_id=message_id, date=self.now, case_ref=row.ref if row else None,
                        in_reply_to=self.trigger_id if not self.scheduled else None,
                        references=tuple(r for r in (root, *references) if r), scheduled=self.scheduled)
-        msg = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
-                            from_name=self.cfg.smtp.from_name, attachments=attachments)
+        built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
+                              from_name=self.cfg.smtp.from_name, attachments=attachments)
         out = db.OutboxRow(message_id=message_id, case_id=row.id if row else None, kind=kind,
                            sender=self.cfg.office.service_address, recipient=to,
-                           subject=str(msg["Subject"]), raw=msg.as_bytes(), status="pending", attempts=0,
+                           subject=built.subject, raw=built.raw, status="pending", attempts=0,
                            next_attempt_at=self.now, created_at=self.now, last_error="")
         self.session.add(out)
         self.queued.append(out)

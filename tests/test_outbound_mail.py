@@ -1,0 +1,42 @@
+"""The one builder of outgoing mail: threading, loop-prevention headers, UTF-8 everywhere."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+
+from mailbot.outbound.mail import Envelope, FilePart, build_message
+
+
+def parsed(built):
+    return message_from_bytes(built.raw, policy=policy.default)
+
+
+def test_reply_carries_threading_tag_and_loop_headers():
+    env = Envelope(to=("renee@example.com",), message_id="abc@mailbot.bps.go.id",
+                   date=datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc), case_ref="PUB-2026-0042",
+                   in_reply_to="orig@gmail.com", references=("root@gmail.com",))
+    built = build_message(env, "Invoice 0001/INV/1600/XI/2026 — Renée", "Yth. Renée Marpaung,\nterima kasih.",
+                          from_addr="diseminasi1600@bps.go.id", from_name="BPS Provinsi Sumatera Selatan",
+                          attachments=(FilePart("kuitansi Ç.pdf", b"%PDF-1.4 x", "application/pdf"),
+                                       FilePart("data.xlsx", b"PK\x03\x04")))
+    m = parsed(built)
+    assert built.subject == "[PUB-2026-0042] Invoice 0001/INV/1600/XI/2026 — Renée" == str(m["Subject"])
+    assert m["Message-ID"] == "<abc@mailbot.bps.go.id>"
+    assert m["In-Reply-To"] == "<orig@gmail.com>"
+    assert m["References"] == "<root@gmail.com> <orig@gmail.com>"
+    assert m["Auto-Submitted"] == "auto-replied" and m["X-Auto-Response-Suppress"] == "All"
+    assert m["From"].addresses[0].display_name == "BPS Provinsi Sumatera Selatan"
+    assert m.get_body(("plain",)).get_content().startswith("Yth. Renée Marpaung,")
+    files = {a.get_filename(): (a.get_content_type(), a.get_content()) for a in m.iter_attachments()}
+    assert files["kuitansi Ç.pdf"] == ("application/pdf", b"%PDF-1.4 x")
+    assert files["data.xlsx"][0] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert b"quoted-printable" in built.raw        # readable source, no base64 text
+
+
+def test_scheduled_mail_is_auto_generated_and_tag_not_doubled():
+    env = Envelope(to=("a@b.id",), message_id="x@mailbot.bps.go.id", date=datetime.now(timezone.utc),
+                   case_ref="PUB-2026-0001", scheduled=True)
+    built = build_message(env, "Pengingat [PUB-2026-0001]", "isi", from_addr="d@bps.go.id", from_name="BPS")
+    m = parsed(built)
+    assert m["Auto-Submitted"] == "auto-generated" and "In-Reply-To" not in m
+    assert str(m["Subject"]).count("PUB-2026-0001") == 1
