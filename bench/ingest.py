@@ -2,7 +2,7 @@
 
     python bench/ingest.py [-n 1000] [--extra-auto 50] [--extra-proofs 30] [--keep DIR] [--profile FILE]
 
-Generates the shared corpus (/work/shared/bench/gen_corpus.py, fixed seed) with subject tags in
+Generates the shared corpus (../shared/bench/gen_corpus.py beside the clone, fixed seed) with subject tags in
 mailbot's case format, adds out-of-office auto-replies and payment-proof replies (the corpus has
 neither), MULTIAPPENDs everything to a private Dovecot twice (the mailbot user and a second user),
 then times, in one run:
