@@ -18,14 +18,6 @@ pytestmark = pytest.mark.mail
 CUSTOMERS = ("budi@gmail.com", "siti@yahoo.co.id", "andi@ui.ac.id")
 
 
-@pytest.fixture
-def world(fresh_mailbox, smtp_server, db_url):
-    w = World(fresh_mailbox, smtp_server, db_url)
-    w.import_catalog()
-    yield w
-    w.close()
-
-
 def deliver_requests(world: World, customers=CUSTOMERS) -> None:
     for c in customers:
         world.deliver(mail(c, "Permintaan publikasi", "Saya ingin membeli Statistik Daerah Sumatera Selatan 2025."))

@@ -101,14 +101,6 @@ def run_cli(world: World, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def world(fresh_mailbox, smtp_server, db_url):
-    w = World(fresh_mailbox, smtp_server, db_url)
-    w.import_catalog()
-    yield w
-    w.close()
-
-
-@pytest.fixture
 def own_dovecot():
     """A Dovecot of this test's own: it gets stopped, restarted and has its maildir replaced."""
     if devservers.find_dovecot() is None:

@@ -204,15 +204,3 @@ def _connection_gone(exc: BaseException | None) -> bool:
         return exc.code == 421
     return isinstance(exc, (aiosmtplib.SMTPServerDisconnected, ConnectionError)) and \
         not isinstance(exc, aiosmtplib.SMTPConnectError)
-
-
-def _step(exc: aiosmtplib.SMTPResponseException) -> str:
-    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
-        return f"sender {exc.sender}"
-    if isinstance(exc, aiosmtplib.SMTPDataError):
-        return "DATA"
-    if isinstance(exc, aiosmtplib.SMTPHeloError):
-        return "HELO"
-    if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
-        return "greeting"
-    return "reply"
