@@ -265,3 +265,25 @@ def test_machine_mail_opens_no_case_and_gets_no_answer(world):
     world.deliver(robot)
     assert world.run_once()["mail"] == {"ignored_machine": 1}
     assert world.cases() == [] and world.smtp.messages == []
+
+
+def test_bounce_of_our_mail_is_attached_to_its_case_and_shown_to_petugas(world):
+    ref = open_case(world)
+    ack = latest(world, CUSTOMER, ref)
+    dsn = (
+        "From: MAILER-DAEMON@mx.gmail.com\r\nTo: diseminasi1600@bps.go.id\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.gmail.com>\r\nReturn-Path: <>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\n<budi.santoso@gmail.com>: mailbox unavailable\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.gmail.com\r\n\r\n"
+        "Final-Recipient: rfc822; budi.santoso@gmail.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ack['Message-ID']}\r\n"
+        f"Subject: {ack['Subject']}\r\n--B--\r\n").encode()
+    world.deliver(dsn)
+    world.smtp.clear()
+    assert world.run_once()["mail"] == {"bounce": 1}
+    assert any(e["kind"] == "bounce" for e in world.case(ref)["events"])
+    note = latest(world, P1, "bounce")
+    assert "budi.santoso@gmail.com" in body_of(note)
+    assert not world.sent_to(CUSTOMER)                         # a bounce is never answered

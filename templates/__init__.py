@@ -1,0 +1,1 @@
+"""Mail and document templates shipped with mailbot; copy one into `templates_dir` to change it."""

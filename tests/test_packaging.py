@@ -1,0 +1,25 @@
+"""`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_templates_migrations_and_catalog(tmp_path):
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr[-2000:]
+    wheel = next(tmp_path.glob("mailbot-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped_mail = {f"mailbot/templates/mail/{p.name}" for p in (ROOT / "templates" / "mail").glob("*.txt")}
+    assert shipped_mail and shipped_mail <= names
+    assert {"mailbot/templates/invoice.toml", "mailbot/templates/kuitansi.toml",
+            "mailbot/data/katalog-contoh.csv", "mailbot/adapters/migrations/script.py.mako",
+            "mailbot/adapters/migrations/env.py", "mailbot/__main__.py"} <= names
+    versions = {p.name for p in (ROOT / "mailbot" / "adapters" / "migrations" / "versions").glob("*.py")}
+    assert {f"mailbot/adapters/migrations/versions/{v}" for v in versions} <= names
+    assert not any(n.startswith(("tests/", "bench/", "templates/")) for n in names)
