@@ -287,3 +287,24 @@ def test_bounce_of_our_mail_is_attached_to_its_case_and_shown_to_petugas(world):
     note = latest(world, P1, "bounce")
     assert "budi.santoso@gmail.com" in body_of(note)
     assert not world.sent_to(CUSTOMER)                         # a bounce is never answered
+
+
+def test_tagih_with_simponi_billing_code(world):
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    world.deliver(mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
+                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.run_once()
+    staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH BILLING 820261130000123",
+                attachments=(("dda.pdf", PDF, "application/pdf"),))
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    assert "GAGAL" in text and "tanggal kedaluwarsa kode billing" in text
+    assert world.case(ref)["state"] == "preparing"
+    staff_reply(world, P1, note, "TAGIH BILLING 820261130000123 2026-12-07")
+    case = world.case(ref)
+    assert case["state"] == "invoiced"
+    invoice_mail = latest(world, CUSTOMER, "Invoice")
+    assert "820261130000123" in body_of(invoice_mail) and "7 Desember 2026" in body_of(invoice_mail)
+    pdf_text = pdf_to_text(attachments_of(invoice_mail)[0][1])
+    assert "820261130000123" in pdf_text and "7 Desember 2026" in pdf_text
+    assert "1234567890" not in pdf_text                  # the billing code replaces the bank transfer

@@ -33,7 +33,8 @@ KEYWORDS: tuple[Keyword, ...] = (
     Keyword("HAPUS", "REMOVE", "HAPUS <baris>", "hapus baris item"),
     Keyword("IDENTITAS OK", "IDENTITY OK", "IDENTITAS OK", "kartu identitas sudah diperiksa dan berlaku"),
     Keyword("SIAP", "READY", "SIAP", "file terlampir menjadi softcopy yang akan dikirim"),
-    Keyword("TAGIH", "INVOICE", "TAGIH [BILLING <15 digit> [<YYYY-MM-DD>]]", "buat dan kirim invoice (opsional kode billing SIMPONI)"),
+    Keyword("TAGIH", "INVOICE", "TAGIH [BILLING <15 digit> <YYYY-MM-DD>]",
+            "buat dan kirim invoice (opsional kode billing SIMPONI dengan tanggal kedaluwarsanya)"),
     Keyword("NOL", "ZERO", "NOL <alasan>", "layanan Rp0 (instansi pemerintah, pendidikan, …)"),
     Keyword("BALAS", "REPLY", "BALAS", "sisa email ini dikirim ke pelanggan", takes_rest=True),
     Keyword("CATATAN", "NOTE", "CATATAN <teks>", "catatan internal, tidak dikirim ke pelanggan", takes_rest=True),
@@ -159,12 +160,14 @@ def parse_billing(args: str) -> tuple[str | None, date | None]:
     m = _BILLING.match(args.strip())
     if not m:
         raise ArgumentError("format: TAGIH BILLING <kode billing 15 digit> [YYYY-MM-DD]")
-    expires = None
-    if m.group(2):
-        try:
-            expires = date.fromisoformat(m.group(2))
-        except ValueError:
-            raise ArgumentError(f"tanggal kedaluwarsa billing tidak valid: {m.group(2)}") from None
+    if not m.group(2):
+        # The invoice prints the code's own expiry (it may end before the invoice): never guess it.
+        raise ArgumentError("sertakan tanggal kedaluwarsa kode billing dari SIMPONI, "
+                            f"mis. TAGIH BILLING {m.group(1)} 2026-12-07")
+    try:
+        expires = date.fromisoformat(m.group(2))
+    except ValueError:
+        raise ArgumentError(f"tanggal kedaluwarsa billing tidak valid: {m.group(2)}") from None
     return m.group(1), expires
 
 
