@@ -66,6 +66,7 @@ class Imap:
     poll_seconds: int = 60
     timeout_seconds: int = 60
     create_folders: bool = True
+    alert_after_failures: int = 8   # consecutive failed connects before the supervisor list is told
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,7 @@ def _imap(t: _Table) -> Imap:
         host=host, port=port, security=security, username=t.text("username"), password=t.secret(),
         idle=t.flag("idle", True), poll_seconds=t.integer("poll_seconds", 60, 5, 3600),
         timeout_seconds=t.integer("timeout_seconds", 60, 5, 600), create_folders=t.flag("create_folders", True),
+        alert_after_failures=t.integer("alert_after_failures", 8, 1, 1000),
         **folders,
     )
 

@@ -7,8 +7,6 @@ templates. Tunables are the module constants below (deliberately not configurati
   IDLE_SECONDS               IDLE is re-issued after this long (RFC 2177: before 29 minutes); every
                              re-issue also looks at the whole mailbox, so it doubles as a slow poll.
   RECONNECT_FIRST/MAX        reconnect delay: doubling from 1 s to 5 min, times a jitter of 0.5-1.5.
-  IMAP_FAILURES_BEFORE_ALERT consecutive failed attempts (about 4 minutes of outage) before the
-                             supervisor list is told, once; told again when the mailbox is back.
   SEND_INTERVAL              the sender looks at the outbox at least this often (deferred rows).
   SHUTDOWN_SECONDS           the mail in hand and the SMTP attempt in progress get this long.
 """
@@ -38,7 +36,6 @@ Clock = Callable[[], datetime]
 IDLE_SECONDS = 10 * 60
 RECONNECT_FIRST = 1.0
 RECONNECT_MAX = 300.0
-IMAP_FAILURES_BEFORE_ALERT = 8
 SEND_INTERVAL = 5.0
 SHUTDOWN_SECONDS = 8.0
 LOCK_CHECK_SECONDS = 60.0
@@ -293,7 +290,8 @@ class Daemon:
                 delay = reconnect_delay(failures)
                 level = logging.WARNING if isinstance(exc, MailboxError) else logging.ERROR
                 log.log(level, "action=imap_failed failures=%s retry_in_s=%.1f error=%s", failures, delay, last_error)
-                if failures >= IMAP_FAILURES_BEFORE_ALERT and not alerted:
+                # imap.alert_after_failures: the supervisor list is told once, and again on recovery
+                if failures >= self.app.cfg.imap.alert_after_failures and not alerted:
                     alerted = self._alert("mailbox_down", down_since, failures, last_error)
                 self.stopping.wait(delay)
         if box is not None:

@@ -147,10 +147,9 @@ def test_second_lock_names_the_holder(world):
 def test_supervisor_told_once_when_mailbox_down_and_again_when_back(smtp_server, db_url, monkeypatch):
     kind = devservers.DovecotServer if devservers.find_dovecot() else devservers.PymapServer
     imap = kind()                                     # configured but not started: the mailbox is down
-    world = World(imap, smtp_server, db_url)
+    world = World(imap, smtp_server, db_url, imap={"alert_after_failures": 3})
     monkeypatch.setattr(daemon, "RECONNECT_FIRST", 0.05)
     monkeypatch.setattr(daemon, "RECONNECT_MAX", 0.2)
-    monkeypatch.setattr(daemon, "IMAP_FAILURES_BEFORE_ALERT", 3)
     monkeypatch.setattr(daemon, "SEND_INTERVAL", 0.2)
     app = App(load_config(world.config))
     d = daemon.Daemon(app, utcnow)
