@@ -25,8 +25,8 @@ CATALOG = Path(__file__).resolve().parents[1] / "mailbot" / "data" / "katalog-co
 class World:
     """One configured mailbot over the given IMAP and SMTP test servers and database."""
 
-    def __init__(self, imap, smtp, db_url: str, **sections: dict):
-        self.imap, self.smtp = imap, smtp
+    def __init__(self, imap_server, smtp_server, db_url: str, **sections: dict):
+        imap, smtp = self.imap, self.smtp = imap_server, smtp_server
         self.dir = Path(tempfile.mkdtemp(prefix="mailbot-world-"))
         self.storage = self.dir / "var"
         self.library = self.dir / "library"
