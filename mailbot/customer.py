@@ -45,7 +45,8 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
     files = document_files(mail, stored)
     if row is not None and State(row.state) in FINAL:
         score = intent.satisfaction_score(text)
-        if row.state == State.CLOSED.value and score is not None and row.rating is None:
+        if (row.state == State.CLOSED.value and score is not None and row.rating is None
+                and mail.from_addr == row.customer):
             unit.apply(row, c.Rate(mail.from_addr, score))
             return "rating", row
         row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text), linked_ref=row.ref)
@@ -57,8 +58,9 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         _mark(stored, tuple(stored), row, "attachment")
         unit.event(row, "third_party_message", mail.from_addr, text[:2000])
         unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False,
-                    other_sender=mail.from_addr)
-        unit.notify(row, "customer", "forwarded", to=[mail.from_addr])
+                    other_sender=mail.from_addr, attachments=_parts(unit, mail, files))
+        # A generic answer: a stranger who guessed a case number learns nothing about the case.
+        unit.notify(row, "customer", "received_other", to=[mail.from_addr])
         return "third_party", row
     if row is None:
         row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text))
@@ -73,7 +75,8 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
     if intent.is_complaint(text):
         unit.event(row, "complaint", mail.from_addr, text[:2000])
         unit.notify(row, "customer", "complaint")
-        unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=True)
+        unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=True,
+                    attachments=_parts(unit, mail, files))
         return "complaint", row
     outcome = None
     if state in (State.NEW, State.PREPARING):
@@ -91,7 +94,8 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
     if outcome:
         return outcome, row
     unit.event(row, "customer_message", mail.from_addr, text[:2000])
-    unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False)
+    unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False,
+                attachments=_parts(unit, mail, files))
     unit.notify(row, "customer", "forwarded")
     return "forwarded", row
 
@@ -109,6 +113,12 @@ def _proof_text(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> str:
             except Exception:   # a broken PDF is still evidence; it just yields no hints
                 pass
     return "\n".join(parts)[:10000]
+
+
+def _parts(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> tuple:
+    """The customer's files of this mail, to show petugas what was sent."""
+    from .outbound.mail import FilePart
+    return tuple(FilePart(a.filename, a.data, a.content_type) for a in mail.attachments if a.sha256 in files)
 
 
 def _ok(decision, outcome: str) -> str | None:

@@ -28,7 +28,7 @@ from .adapters.imap import Mailbox, MailboxError
 from .intake import mailbox_for, process_pending
 from .jobs import run_due
 from .lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
-from .sender import drain
+from .sender import drain, release_claims
 
 log = logging.getLogger("mailbot")
 Clock = Callable[[], datetime]
@@ -61,6 +61,7 @@ async def run_once(app, clock: Clock) -> dict:
     Takes the single-instance lock (raises LockHeld while a daemon works the mailbox)."""
     lock = acquire_lock(app.cfg, app.engine)
     try:
+        release_claims(app, clock())
         result: dict = {}
         try:
             result["mail"] = await asyncio.to_thread(fetch_once, app, clock)
@@ -123,6 +124,7 @@ class Daemon:
         self._loop = asyncio.get_running_loop()
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         self.lock = acquire_lock(self.app.cfg, self.app.engine)
+        release_claims(self.app, self.clock())
         scheduler = None
         try:
             try:

@@ -158,7 +158,11 @@ def run_due(app, at: datetime) -> dict[str, int]:
     """Run every job as of instant `at`, each in its own transaction; returns what each did."""
     done: dict[str, int] = {}
     for name, job in JOBS:
-        with app.sessions.begin() as session:
-            done[name] = job(Unit(app, session, at, scheduled=True))
+        try:
+            with app.sessions.begin() as session:
+                done[name] = job(Unit(app, session, at, scheduled=True))
+        except Exception:   # noqa: BLE001 - one failing job must not stop the others; it runs again next tick
+            log.exception("action=job_failed job=%s at=%s", name, at.isoformat())
+            done[name] = -1
     log.info("action=jobs at=%s %s", at.isoformat(), " ".join(f"{k}={v}" for k, v in done.items()))
     return done

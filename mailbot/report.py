@@ -42,8 +42,6 @@ def month_report(session: Session, year: int, month: int, app) -> dict:
     # Events in a UTC window one day wider on each side, then filtered by their local date.
     lo = datetime.combine(first - timedelta(days=1), datetime.min.time(), timezone.utc)
     hi = datetime.combine(nxt + timedelta(days=1), datetime.min.time(), timezone.utc)
-    if session.get_bind().dialect.name == "sqlite":     # stored as UTC without an offset
-        lo, hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
     events = [e for e in session.scalars(select(db.EventRow).where(db.EventRow.at >= lo, db.EventRow.at < hi)
                                          .order_by(db.EventRow.id)) if in_month(local(e.at))]
     by_kind: dict[str, list[db.EventRow]] = defaultdict(list)

@@ -17,7 +17,8 @@ log = logging.getLogger("mailbot")
 
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
-MAX_ATTEMPTS = 20            # about a day and a half of retries before a mail is given up on
+ATTEMPTS_BEFORE_ALERT = 15   # about a day of retries: the supervisor list is told the mail waits
+SEND_LEASE = timedelta(minutes=10)   # a claimed row is due again after this, should the sender die
 MAX_PASSES = 5               # a drain also sends what it queued itself (failure notices), this many rounds
 
 
@@ -69,43 +70,77 @@ async def drain(app, now: Callable[[], datetime], *, stop: Callable[[], bool] = 
 
 
 async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: DrainResult) -> bool:
-    """Send the rows in `due`; False when the round must end (stop asked, or the server is unwell)."""
+    """Send the rows in `due`; False when the round must end (stop asked, or the server is unwell).
+
+    A row is claimed in a short transaction (its next attempt moved a lease ahead), sent with no
+    transaction open — SMTP may take long, and the intake must be able to commit meanwhile — and its
+    outcome recorded in another short transaction. A crash mid-send leaves the row due again when
+    the lease ends, or at once when the next instance starts (`release_claims`): it is sent again
+    with the same Message-ID, never lost."""
     for row_id in due:
         if stop():
             return False
         with app.sessions.begin() as session:
             row = session.get(db.OutboxRow, row_id)
-            if row is None or row.status != "pending":
-                continue
-            try:
-                await smtp.send(row.raw, row.sender, row.recipient)
-            except SendPermanentError as exc:
-                row.attempts += 1
-                _fail(app, session, row, now(), str(exc))
-                result.failed += 1
-                result.errors.append(str(exc))
-                continue
-            except SendTemporaryError as exc:
-                row.attempts += 1
-                row.last_error = str(exc)[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    _fail(app, session, row, now(), f"gave up after {row.attempts} attempts: {exc}")
-                    result.failed += 1
-                else:
-                    row.next_attempt_at = now() + backoff(row.attempts)
-                    result.deferred += 1
-                log.warning("action=send_deferred outbox=%s to=%s attempts=%s error=%s", row.id, row.recipient,
-                            row.attempts, exc)
-                result.errors.append(str(exc))
-                # The server is likely down for every other row too: stop here, try again next round.
-                return False
-            row.status = "sent"
+            if row is None or row.status != "pending" or db.utc(row.next_attempt_at) > now():
+                continue                        # sent, or claimed by another sender meanwhile
+            row.claimed_at, row.next_attempt_at = now(), now() + SEND_LEASE
+            raw, sender, recipient = row.raw, row.sender, row.recipient
+        try:
+            await smtp.send(raw, sender, recipient)
+            error = None
+        except (SendPermanentError, SendTemporaryError) as exc:
+            error = exc
+        with app.sessions.begin() as session:
+            row = session.get(db.OutboxRow, row_id)
             row.attempts += 1
-            row.sent_at = now()
-            result.sent += 1
-            log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row.id, row.message_id, row.recipient,
-                     row.kind)
+            row.claimed_at = None
+            if error is None:
+                row.status, row.sent_at = "sent", now()
+                result.sent += 1
+                log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row.id, row.message_id,
+                         row.recipient, row.kind)
+                continue
+            result.errors.append(str(error))
+            if isinstance(error, SendPermanentError):
+                _fail(app, session, row, now(), str(error))
+                result.failed += 1
+                continue
+            # Temporary: retried for as long as it takes (a mail is never lost because SMTP was down);
+            # the supervisor hears once when a mail has waited about a day.
+            row.last_error = str(error)[:2000]
+            row.next_attempt_at = now() + backoff(row.attempts)
+            result.deferred += 1
+            if row.attempts == ATTEMPTS_BEFORE_ALERT:
+                _stuck(app, session, row, now())
+            log.warning("action=send_deferred outbox=%s to=%s attempts=%s error=%s", row.id, row.recipient,
+                        row.attempts, error)
+        # The server is likely down for every other row too: stop here, try again next round.
+        return False
     return True
+
+
+def release_claims(app, at: datetime) -> int:
+    """At start, holding the instance lock: rows a dead sender had claimed are due again now."""
+    with app.sessions.begin() as session:
+        rows = session.scalars(select(db.OutboxRow).where(db.OutboxRow.status == "pending",
+                                                          db.OutboxRow.claimed_at.is_not(None))).all()
+        for row in rows:
+            row.claimed_at, row.next_attempt_at = None, at
+    if rows:
+        log.warning("action=claims_released count=%s", len(rows))
+    return len(rows)
+
+
+def _stuck(app, session, row: db.OutboxRow, at: datetime) -> None:
+    """A mail still waiting for the SMTP server after a day: tell the supervisors (it keeps trying)."""
+    from .unit import Unit
+    case = session.get(db.CaseRow, row.case_id) if row.case_id else None
+    unit = Unit(app, session, at, scheduled=True)
+    unit.event(case, "send_waiting", "system", f"{row.recipient}: {row.attempts} attempts: {row.last_error[:300]}")
+    if not row.kind.startswith(("petugas:", "supervisor:")):
+        unit.notify(case, "supervisor", "send_waiting", recipient=row.recipient, error=row.last_error[:1000],
+                    failed_subject=row.subject, attempts=row.attempts)
 
 
 def _fail(app, session, row: db.OutboxRow, at: datetime, error: str) -> None:

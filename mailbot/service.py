@@ -123,17 +123,27 @@ class App:
             return "ignored_machine", row
         stored = self._store_attachments(unit, mail, inbound)
         row = self.find_case(unit.session, mail)
-        role = self.role_of(mail.from_addr)
+        role = self.role_of(unit.session, mail)
         if role is not None:
             return self._staff(unit, mail, row, role, stored), row
         return handle_customer(unit, mail, row, stored)
 
-    def role_of(self, address: str) -> str | None:
-        roles = self.cfg.roles
+    def role_of(self, session, mail: ParsedMail) -> str | None:
+        """The staff role the sender writes in; someone on both lists is bendahara when answering a digest."""
+        roles, address = self.cfg.roles, mail.from_addr
+        if address in roles.bendahara and (address not in roles.petugas or self._digest_of(session, mail)):
+            return "bendahara"
         if address in roles.petugas:
             return "petugas"
-        if address in roles.bendahara:
-            return "bendahara"
+        return None
+
+    @staticmethod
+    def _digest_of(session, mail: ParsedMail) -> str | None:
+        """The digest a mail answers: the code in its subject, when we sent a digest with it."""
+        from .staff import thread_token
+        code = thread_token(mail)
+        if code and session.scalar(select(db.DigestTokenRow.id).where(db.DigestTokenRow.digest_id == code).limit(1)):
+            return code
         return None
 
     def _store_attachments(self, unit: Unit, mail: ParsedMail, inbound: db.InboundRow) -> dict[str, db.FileRow]:
@@ -176,7 +186,8 @@ class App:
             unit.event(None, "bounce_unmatched", mail.from_addr, mail.subject[:500])
             return "bounce_unmatched", None
         unit.event(row, "bounce", mail.from_addr, f"{out.recipient}: {mail.top_text[:1000] or mail.text[:1000]}")
-        unit.notify(row, "petugas", "bounce", recipient=out.recipient, report=(mail.text or "")[:3000])
+        if out.kind.startswith("customer:"):     # a bounced notice to staff is recorded, never re-notified
+            unit.notify(row, "petugas", "bounce", recipient=out.recipient, report=(mail.text or "")[:3000])
         return "bounce", row
 
     def _staff(self, unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str,
@@ -184,13 +195,12 @@ class App:
         from .digest import handle_bendahara
         from .staff import PETUGAS_ACTIONS, StaffMail, refuse, run_keywords, send_transcript, thread_token
         passed, why = authenticated(mail, self.cfg.security.authserv_id)
-        token = thread_token(mail)
         digest_id = None
         if role == "bendahara":
-            digest_id = token if token and unit.session.scalar(
-                select(db.DigestTokenRow.id).where(db.DigestTokenRow.digest_id == token).limit(1)) else None
+            digest_id = self._digest_of(unit.session, mail)
             token_ok = digest_id is not None
         else:
+            token = thread_token(mail)
             token_ok = row is not None and token is not None and token == row.thread_token
         if not (passed or token_ok):
             refuse(unit, mail, row, role, f"{why}, dan kode utas tidak cocok")

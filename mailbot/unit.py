@@ -92,7 +92,8 @@ class Unit:
     def carry_out(self, row: db.CaseRow, effect: fx.Effect, cmd: c.Command) -> None:
         from . import documents
         if isinstance(effect, fx.Notify):
-            self.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""))
+            files = self.case_files(row, effect.attach) if effect.attach else ()
+            self.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""), attachments=files)
         elif isinstance(effect, fx.SendInvoice):
             documents.issue_invoice(self, row, effect.billing_code, effect.billing_expires)
         elif isinstance(effect, fx.VoidInvoice):
@@ -193,6 +194,14 @@ class Unit:
                 select(db.InboundRow.message_id).where(db.InboundRow.case_id == row.id)
                 .order_by(db.InboundRow.id).limit(1))
         return self._roots[row.id]
+
+    def case_files(self, row: db.CaseRow, role: str) -> tuple[FilePart, ...]:
+        """The case's stored files of one role that still exist (retention may have removed some)."""
+        rows = self.session.scalars(select(db.FileRow).where(
+            db.FileRow.case_id == row.id, db.FileRow.role == role, db.FileRow.deleted_at.is_(None))
+            .order_by(db.FileRow.id))
+        return tuple(FilePart(f.filename, self.app.storage.get(f.sha256), f.content_type)
+                     for f in rows if self.app.storage.exists(f.sha256))
 
     # --- documents --------------------------------------------------------------------
     def current_document(self, row: db.CaseRow, kind: str) -> db.DocumentRow | None:

@@ -162,7 +162,7 @@ def test_specific_reasons_point_to_the_right_keyword():
     assert "JELAS" in decide(CASES[State.NEW], EXAMPLES[c.IssueInvoice], CTX).reason
     assert "TOLAK" in decide(CASES[State.PAYMENT_REVIEW], EXAMPLES[c.Cancel], CTX).reason
     assert "TUTUP" in decide(CASES[State.DELIVERED], EXAMPLES[c.Cancel], CTX).reason
-    assert "PERBAIKAN" in decide(CASES[State.CORRECTION], EXAMPLES[c.Close], CTX).reason
+    assert "SIAP" in decide(CASES[State.PREPARING], EXAMPLES[c.SendCorrection], CTX).reason
     assert "BATAL" in decide(CASES[State.INVOICED], EXAMPLES[c.Close], CTX).reason
 
 

@@ -308,3 +308,16 @@ def test_tagih_with_simponi_billing_code(world):
     pdf_text = pdf_to_text(attachments_of(invoice_mail)[0][1])
     assert "820261130000123" in pdf_text and "7 Desember 2026" in pdf_text
     assert "1234567890" not in pdf_text                  # the billing code replaces the bank transfer
+
+
+def test_one_person_on_both_lists_acts_as_bendahara_only_on_a_digest(fresh_mailbox, smtp_server, db_url):
+    from world import World
+    both = World(fresh_mailbox, smtp_server, db_url,
+                 roles={"petugas": [P1, BENDAHARA], "bendahara": [BENDAHARA]})
+    try:
+        both.import_catalog()
+        ref = open_case(both)
+        staff_reply(both, BENDAHARA, latest(both, BENDAHARA, ref), "CATATAN dicek oleh bendahara")
+        assert any(e["kind"] == "note" for e in both.case(ref)["events"])      # as petugas
+    finally:
+        both.close()

@@ -12,3 +12,6 @@ target.unlink(missing_ok=True)
 with tempfile.TemporaryDirectory() as tmp:
     engine = make_engine(f"sqlite:///{Path(tmp) / 'gen.sqlite3'}")
     command.revision(migrations._alembic_config(engine), message="initial schema", autogenerate=True, rev_id="0001")
+# Migrations stand alone: the UTC type is a DateTime(timezone=True) in the schema.
+text = target.read_text().replace("mailbot.adapters.db.UTCDateTime(timezone=True)", "sa.DateTime(timezone=True)")
+target.write_text(text)

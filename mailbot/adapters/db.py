@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
                         UniqueConstraint, create_engine, event, select, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,6 +17,26 @@ from ..domain.states import State
 
 class Base(DeclarativeBase):
     pass
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: stored as UTC whatever zone it came in (SQLite keeps no offset), read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("an instant needs its time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class CaseRow(Base):
@@ -49,8 +69,8 @@ class CaseRow(Base):
     close_reason: Mapped[str] = mapped_column(Text, default="")
     rating: Mapped[int | None] = mapped_column(Integer)
     guesses: Mapped[str] = mapped_column(Text, default="[]")          # JSON: catalog guesses shown to petugas
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     items: Mapped[list["ItemRow"]] = relationship(order_by="ItemRow.line", cascade="all, delete-orphan")
 
 
@@ -80,7 +100,7 @@ class InboundRow(Base):
     raw_path: Mapped[str] = mapped_column(Text, default="")
     verdict: Mapped[str] = mapped_column(String(20), default="")      # human, machine, bounce, own, …
     outcome: Mapped[str] = mapped_column(String(30), default="")      # what was done
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FileRow(Base):
@@ -96,8 +116,8 @@ class FileRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(20))      # identity, proof, deliverable, correction, invoice, receipt, attachment
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EventRow(Base):
@@ -106,7 +126,7 @@ class EventRow(Base):
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(320))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -126,10 +146,11 @@ class OutboxRow(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)   # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())     # a sender is handing it to SMTP
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DocumentRow(Base):
@@ -168,9 +189,9 @@ class DigestTokenRow(Base):
     digest_id: Mapped[str] = mapped_column(String(40), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class JobRunRow(Base):
@@ -181,7 +202,7 @@ class JobRunRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CatalogRow(Base):

@@ -96,7 +96,9 @@ def classify(exc: BaseException, where: str, username: str | None) -> SendError 
                              exc.code, exc.message)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         step = _step(exc)
-        if 500 <= exc.code < 600:
+        # Only a refusal of this message (its DATA) is final. A 5xx at the greeting, HELO or MAIL FROM
+        # is the server's or our configuration's problem: the mail waits until that is fixed.
+        if 500 <= exc.code < 600 and isinstance(exc, aiosmtplib.SMTPDataError):
             return SendPermanentError(f"{where} rejected the message ({step}): {exc.code} {exc.message}",
                                       exc.code, exc.message)
         return SendTemporaryError(f"{where} deferred the message ({step}): {exc.code} {exc.message}",

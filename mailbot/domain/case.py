@@ -139,7 +139,7 @@ def _agree(case: Case, cmd: c.Agree, ctx: Context):
 
 def _identity(case: Case, cmd: c.SubmitIdentity, ctx: Context):
     return (replace(case, identity_received=True),
-            (fx.Notify("customer", "requirements"), fx.Notify("petugas", "identity_received")),
+            (fx.Notify("customer", "requirements"), fx.Notify("petugas", "identity_received", attach="identity")),
             f"identity document received ({len(cmd.files)} file(s))")
 
 
@@ -250,8 +250,8 @@ def _send_correction(case: Case, cmd: c.SendCorrection, ctx: Context):
 
 
 def _close(case: Case, cmd: c.Close, ctx: Context):
-    effects = (fx.Notify("customer", "survey" if case.state is State.DELIVERED else "closed"),)
-    new = replace(case, closed_on=ctx.today, close_reason=cmd.reason.strip(), service_due=None)
+    effects = (fx.Notify("customer", "survey" if case.state in (State.DELIVERED, State.CORRECTION) else "closed"),)
+    new = replace(case, closed_on=ctx.today, close_reason=cmd.reason.strip(), service_due=None, correction_due=None)
     return new, effects, "closed" + (f": {cmd.reason.strip()}" if cmd.reason.strip() else "")
 
 

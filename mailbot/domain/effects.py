@@ -16,6 +16,7 @@ class Notify(Effect):
 
     audience: str
     template: str
+    attach: str = ""       # attach the case's stored files of this role (e.g. "identity" for petugas)
 
 
 @dataclass(frozen=True)

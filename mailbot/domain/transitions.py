@@ -24,7 +24,7 @@ TRANSITIONS: dict[type[c.Command], dict[S, S]] = {
     c.Expire:          {S.INVOICED: S.EXPIRED},
     c.ReportDefect:    {S.DELIVERED: S.CORRECTION, S.CORRECTION: S.CORRECTION},
     c.SendCorrection:  {S.CORRECTION: S.DELIVERED, S.DELIVERED: S.DELIVERED},
-    c.Close:           {S.NEW: S.CLOSED, S.DELIVERED: S.CLOSED, S.EXPIRED: S.CLOSED},
+    c.Close:           {S.NEW: S.CLOSED, S.DELIVERED: S.CLOSED, S.CORRECTION: S.CLOSED, S.EXPIRED: S.CLOSED},
     c.Cancel:          {S.NEW: S.CANCELLED, S.PREPARING: S.CANCELLED, S.INVOICED: S.CANCELLED,
                         S.EXPIRED: S.CANCELLED},
     c.Rate:            {S.DELIVERED: S.DELIVERED, S.CLOSED: S.CLOSED},
@@ -42,7 +42,6 @@ _REASONS: dict[tuple[type[c.Command], S], str] = {
     (c.Close, S.PREPARING): "layanan belum selesai; gunakan BATAL untuk membatalkan",
     (c.Close, S.INVOICED): "invoice belum dibayar; gunakan BATAL untuk membatalkan",
     (c.Close, S.PAYMENT_REVIEW): "bukti bayar sedang diperiksa bendahara",
-    (c.Close, S.CORRECTION): "perbaikan belum dikirim; kirim PERBAIKAN terlebih dahulu",
     (c.Cancel, S.PAYMENT_REVIEW): "bukti bayar sedang diperiksa bendahara; minta bendahara TOLAK dahulu",
     (c.Cancel, S.DELIVERED): "softcopy sudah dikirim dan dibayar; gunakan TUTUP",
 }

@@ -8,8 +8,12 @@ _DEFECT = re.compile(
     r"\b(perbaikan|rusak|salah|kosong|tidak bisa dibuka|tidak dapat dibuka|gagal dibuka|corrupt|korup|"
     r"terpotong|hilang|blank|broken|cannot be opened|can't open|wrong file|missing pages?|error)\b",
     re.IGNORECASE)
+# "tidak ada yang salah", "no errors": a customer saying all is well is not reporting a defect.
+_NO_DEFECT = re.compile(r"\b(tidak ada|tak ada|tidak|bukan|no|not|without)\s+(yang\s+|any\s+)?"
+                        r"(salah|rusak|kosong|masalah|kesalahan|error|errors|problems?|issues?|broken)\b",
+                        re.IGNORECASE)
 _COMPLAINT = re.compile(r"\b(pengaduan|keluhan|komplain|complaint|mengadu)\b", re.IGNORECASE)
-_SCORE = re.compile(r"^\s*([1-4])\s*(?:[.)]|$|\s)", re.MULTILINE)
+_SCORE = re.compile(r"^\s*([1-4])\s*[.)]?\s*$")
 
 _EN = frozenset("the i would like to buy please purchase publication dear thank you and of for".split())
 _ID = frozenset("saya ingin membeli mohon dengan terima kasih yang dan untuk publikasi bapak ibu".split())
@@ -21,7 +25,7 @@ def agrees(top_text: str) -> bool:
 
 
 def reports_defect(top_text: str) -> bool:
-    return bool(_DEFECT.search(top_text))
+    return bool(_DEFECT.search(_NO_DEFECT.sub(" ", top_text)))
 
 
 def is_complaint(top_text: str) -> bool:
@@ -29,7 +33,7 @@ def is_complaint(top_text: str) -> bool:
 
 
 def satisfaction_score(top_text: str) -> int | None:
-    """A reply to the satisfaction question: a lone 1-4 at the start of the first non-blank line."""
+    """A reply to the satisfaction question: the first non-blank line is a lone 1-4 ("4", "3.")."""
     for line in top_text.splitlines():
         if line.strip():
             m = _SCORE.match(line)
