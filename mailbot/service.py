@@ -113,8 +113,10 @@ class App:
         from .customer import handle_customer
         verdict = screen(mail, self.cfg.office.message_id_domain)
         inbound.verdict = verdict.verdict
-        if verdict.verdict == "own":
+        if verdict.verdict == "own" or mail.from_addr == self.cfg.office.service_address:
             return "ignored_own", None
+        if not mail.from_addr:
+            raise ValueError("the mail has no usable sender address (From)")
         if verdict.verdict == "bounce":
             return self._bounce(unit, mail)
         if verdict.verdict == "machine":
@@ -239,8 +241,15 @@ class App:
         return Outcome(mail.message_id, "too_large")
 
     def record_quarantine(self, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
+        """A mail mailbot could not handle went to the quarantine folder: audit it and tell a person."""
         with self.sessions.begin() as session:
             db.add_event(session, None, now, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
+        try:
+            with self.sessions.begin() as session:
+                Unit(self, session, now, scheduled=True).notify(
+                    None, "supervisor", "quarantined", error=error[:1000], folder=self.cfg.imap.quarantine_folder)
+        except Exception as exc:   # noqa: BLE001 - the cause may be what breaks the notice too (a template)
+            log.error("action=quarantine_notice_failed error=%s", exc)
 
     def make_durable(self) -> None:
         """The barrier before anything leaves the machine: files and commits so far are on disk."""

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mailbot")
 
+# Mails that answer a customer's own mail: these count against schedule.max_auto_replies_per_day, so
+# two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
+AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
+    "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
+    "defect_received", "complaint", "survey_thanks", "too_large"))
+
 
 @dataclass
 class Unit:
@@ -54,7 +60,7 @@ class Unit:
         """Open a case with the next gap-free number of this year."""
         seq = db.next_seq(self.session, f"case-{self.today.year}")
         ref = format_number(self.cfg.numbering.case_pattern, seq, self.today)
-        row = db.CaseRow(ref=ref, state=State.NEW.value, customer=customer, customer_name=name or "",
+        row = db.CaseRow(ref=ref, state=State.NEW.value, customer=customer, customer_name=(name or "")[:200],
                          language=language, request_text=request_text[:20000],
                          thread_token=secrets.token_hex(5).upper(), opened_on=self.today,
                          created_at=self.now, updated_at=self.now, deliverables="[]", guesses="[]")
@@ -135,7 +141,8 @@ class Unit:
     def recipients(self, row: db.CaseRow | None, audience: str) -> list[str]:
         if audience == "customer":
             return [row.customer] if row else []
-        return list(getattr(self.cfg.roles, audience))
+        # An office without a supervisor list: its alerts go to the petugas rather than to no one.
+        return list(getattr(self.cfg.roles, audience) or (self.cfg.roles.petugas if audience == "supervisor" else ()))
 
     def notify(self, row: db.CaseRow | None, audience: str, template: str, *, attachments: tuple[FilePart, ...] = (),
                to: list[str] | None = None, **extra) -> list[db.OutboxRow]:
@@ -159,14 +166,14 @@ class Unit:
     def enqueue(self, to: str, subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
                 attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> db.OutboxRow | None:
         """Build the message now (so a retry sends the same bytes) and put it in the outbox."""
-        if kind.startswith("customer:") and to == self.trigger_sender and self._over_reply_cap(to):
+        if kind in AUTO_REPLY_KINDS and to == self.trigger_sender and self._over_reply_cap(to):
             self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to}: {kind}")
             log.warning("action=reply_suppressed to=%s kind=%s", to, kind)
             return None
         message_id = f"{secrets.token_hex(12)}@{self.cfg.office.message_id_domain}"
         root = self._root_id(row) if row is not None else None
         env = Envelope(to=(to,), message_id=message_id, date=self.now, case_ref=row.ref if row else None,
-                       in_reply_to=self.trigger_id if not self.scheduled else None,
+                       in_reply_to=self._answers(row, to, kind, root),
                        references=tuple(r for r in (root, *references) if r), scheduled=self.scheduled)
         built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
                               from_name=self.cfg.smtp.from_name, attachments=attachments)
@@ -183,9 +190,23 @@ class Unit:
         since = self.now - timedelta(days=1)
         sent = self.session.scalar(select(func.count()).select_from(db.OutboxRow).where(
             db.OutboxRow.recipient == to, db.OutboxRow.created_at >= since,
-            db.OutboxRow.kind.like("customer:%")))
+            db.OutboxRow.kind.in_(AUTO_REPLY_KINDS)))
         return (sent or 0) + sum(1 for q in self.queued if q.recipient == to
-                                 and q.kind.startswith("customer:")) >= cap
+                                 and q.kind in AUTO_REPLY_KINDS) >= cap
+
+    def _answers(self, row: db.CaseRow | None, to: str, kind: str, root: str | None) -> str | None:
+        """The message a mail answers: the mail being handled when it came from this recipient (or a
+        staff notice about it); for a customer otherwise their own latest mail on the case, so their
+        client threads it — never a staff member's internal message."""
+        if row is None:
+            return None
+        if kind.startswith("customer:"):
+            if to == self.trigger_sender and not self.scheduled:
+                return self.trigger_id
+            return self.session.scalar(select(db.InboundRow.message_id).where(
+                db.InboundRow.case_id == row.id, db.InboundRow.sender == to)
+                .order_by(db.InboundRow.id.desc()).limit(1)) or root
+        return root if self.scheduled else self.trigger_id
 
     def _root_id(self, row: db.CaseRow) -> str | None:
         """The first message of the case thread, so every client threads our mails together."""

@@ -321,3 +321,24 @@ def test_one_person_on_both_lists_acts_as_bendahara_only_on_a_digest(fresh_mailb
         assert any(e["kind"] == "note" for e in both.case(ref)["events"])      # as petugas
     finally:
         both.close()
+
+
+def test_mail_caused_by_staff_threads_under_the_customers_own_mail(world):
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    ktp = mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
+               attachments=(("ktp.jpg", JPEG, "image/jpeg"),))
+    world.deliver(ktp)
+    world.run_once()
+    staff_reply(world, P1, note, "BALAS\nMohon ditunggu, sedang kami proses.")
+    answer = latest(world, CUSTOMER, "Tanggapan")
+    assert answer["In-Reply-To"] == ktp["Message-ID"]            # not the petugas' own message
+    staff_msg_ids = {str(m["Message-ID"]) for m in world.sent_to(P1)}
+    assert not any(mid in str(answer["References"]) for mid in staff_msg_ids)
+
+
+def test_a_customer_saying_all_is_well_opens_no_correction():
+    from mailbot.inbound.intent import reports_defect
+    assert not reports_defect("Terima kasih, tidak ada yang salah dengan filenya.")
+    assert not reports_defect("File sudah saya terima, no problems.")
+    assert reports_defect("Halaman 12 kosong.") and reports_defect("filenya tidak bisa dibuka")

@@ -130,6 +130,7 @@ def read_keywords(top_text: str, role: str) -> Reading:
 
 
 # --- argument parsers: one per keyword that takes arguments -------------------------------
+MAX_QTY = 100          # copies of one publication in one order; more is surely a typing error
 _ITEM = re.compile(r"^(#\d+|[0-9][0-9.]*[0-9])(?:\s*[xX×*]\s*(\d+))?$")
 _BILLING = re.compile(r"^BILLING\s+(\d{15})(?:\s+(\d{4}-\d{2}-\d{2}))?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -142,8 +143,8 @@ def parse_item(args: str) -> tuple[str, int]:
     if not m:
         raise ArgumentError("format: ITEM <nomor katalog atau #n> [x jumlah], mis. ITEM 1102001.16 x 2")
     qty = int(m.group(2) or 1)
-    if qty < 1:
-        raise ArgumentError("jumlah harus minimal 1")
+    if not 1 <= qty <= MAX_QTY:
+        raise ArgumentError(f"jumlah harus 1 sampai {MAX_QTY}")
     return m.group(1), qty
 
 
@@ -159,7 +160,7 @@ def parse_billing(args: str) -> tuple[str | None, date | None]:
         return None, None
     m = _BILLING.match(args.strip())
     if not m:
-        raise ArgumentError("format: TAGIH BILLING <kode billing 15 digit> [YYYY-MM-DD]")
+        raise ArgumentError("format: TAGIH BILLING <kode billing 15 digit> <YYYY-MM-DD>")
     if not m.group(2):
         # The invoice prints the code's own expiry (it may end before the invoice): never guess it.
         raise ArgumentError("sertakan tanggal kedaluwarsa kode billing dari SIMPONI, "
