@@ -130,26 +130,8 @@ def check_library(cfg: Config, now: datetime) -> Result:
     return Result("library", True, f"{lib}: {files} file(s)")
 
 
-def check_secret(cfg: Config, now: datetime) -> Result:
-    p = cfg.security.secret_file
-    if not p.exists():
-        parent = next((d for d in p.parents if d.exists()), None)
-        if parent is not None and os.access(parent, os.W_OK | os.X_OK):
-            return Result("secret", True, f"{p}: not there yet; the daemon creates it (mode 600) at first start")
-        return Result("secret", False, f"{p}: missing and {parent} is not writable by this user")
-    try:
-        mode, size = p.stat().st_mode, len(p.read_bytes().strip())
-    except OSError as exc:
-        return Result("secret", False, f"{p}: cannot read: {exc.strerror or exc}")
-    if mode & 0o077:
-        return Result("secret", False, f"{p}: readable by other users; run chmod 600 {p}")
-    if size < 32:
-        return Result("secret", False, f"{p}: fewer than 32 bytes; delete it to have a new one made")
-    return Result("secret", True, f"{p}: present, mode 600")
-
-
 CHECKS: tuple[Callable[[Config, datetime], Result], ...] = (
-    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_secret)
+    check_config, check_imap, check_smtp, check_database, check_holidays, check_library)
 
 
 def results(cfg: Config, now: datetime) -> list[Result]:

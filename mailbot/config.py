@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import secrets
 import string
 import tomllib
 from collections.abc import Mapping
@@ -103,7 +102,6 @@ class Roles:
 
 @dataclass(frozen=True)
 class Security:
-    secret_file: Path
     authserv_id: str = ""          # "" = trust no Authentication-Results header; thread tokens only
     digest_token_days: int = 7
 
@@ -145,7 +143,6 @@ class Tariffs:
 class Numbering:
     invoice_pattern: str = "{seq:04d}/INV/1600/{month_roman}/{year}"
     receipt_pattern: str = "{seq:04d}/KWT/1600/{month_roman}/{year}"
-    case_pattern: str = "PUB-{year}-{seq:04d}"
 
 
 @dataclass(frozen=True)
@@ -467,7 +464,6 @@ def _roles(t: _Table, office: Office) -> Roles:
 def _security(t: _Table, storage: Storage) -> Security:
     return Security(
         authserv_id=t.text("authserv_id", "", empty_ok=True),
-        secret_file=t.path("secret_file", storage.dir / "secret.key"),
         digest_token_days=t.integer("digest_token_days", 7, 1, 90),
     )
 
@@ -538,7 +534,7 @@ def _pattern(t: _Table, key: str, default: str) -> str:
 
 def _numbering(t: _Table) -> Numbering:
     d = Numbering()
-    return Numbering(*(_pattern(t, k, getattr(d, k)) for k in ("invoice_pattern", "receipt_pattern", "case_pattern")))
+    return Numbering(*(_pattern(t, k, getattr(d, k)) for k in ("invoice_pattern", "receipt_pattern")))
 
 
 def _templates(t: _Table) -> Path | None:
@@ -603,33 +599,3 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -
         where = f"line {m[1]}, column {m[2]}" if m else "TOML"
         raise ConfigError(f"{label}: {where}: TOML syntax error: {msg[: m.start()] if m else msg}") from None
     return parse_config(data, path, env)
-
-
-def ensure_secret(cfg: Config) -> bytes:
-    """The HMAC key for tokens: read ``security.secret_file``, or create it (mode 0600) when absent.
-
-    Loading the config never writes; the daemon calls this once at start. An
-    existing file readable by group or others, or shorter than 32 bytes, is an error.
-    """
-    p = cfg.security.secret_file
-    label = f"{cfg.path.name}: security.secret_file"
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot create {str(p)!r}: {exc.strerror or exc}") from None
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    try:
-        mode = p.stat().st_mode
-        key = p.read_bytes().strip()
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot read {str(p)!r}: {exc.strerror or exc}") from None
-    if mode & 0o077:
-        raise ConfigError(f"{label}: {str(p)!r} is readable by other users; run chmod 600 on it")
-    if len(key) < 32:
-        raise ConfigError(f"{label}: {str(p)!r} holds fewer than 32 bytes; delete it to have a new one made")
-    return key

@@ -119,18 +119,12 @@ class Daemon:
 
     # --- life cycle -------------------------------------------------------------------------
     async def run(self) -> int:
-        from .cli import UserError
-        from .config import ConfigError, ensure_secret
         self._loop = asyncio.get_running_loop()
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         self.lock = acquire_lock(self.app.cfg, self.app.engine)
         release_claims(self.app, self.clock())
         scheduler = None
         try:
-            try:
-                ensure_secret(self.app.cfg)
-            except ConfigError as exc:
-                raise UserError(str(exc)) from None
             _RUNNING["daemon"] = self
             self._install_signals()
             scheduler = self._start_scheduler()

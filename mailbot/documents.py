@@ -22,7 +22,7 @@ _HEADROOM = 64 * 1024
 
 def office(unit: Unit) -> Office:
     o = unit.cfg.office
-    return Office(name=o.name, address=o.address, city=o.city, phone=o.phone, email=o.service_address,
+    return Office(name=o.name, address=o.address, city=o.city, phone=o.phone, email=o.email or o.service_address,
                   logo_path=o.logo, signatory=o.signatory, signatory_title=o.signatory_title, nip=o.nip)
 
 

@@ -17,7 +17,7 @@ from .domain import commands as c
 from .domain import effects as fx
 from .domain.calendar import CalendarGapError
 from .domain.case import Context, Decision, Refused, decide
-from .domain.numbering import format_number
+from .domain.numbering import CASE_PATTERN, format_number
 from .domain.states import State
 from .domain.transitions import state_label
 from .outbound.mail import Envelope, FilePart, build_message
@@ -59,7 +59,7 @@ class Unit:
     def new_case(self, customer: str, name: str, request_text: str, language: str) -> db.CaseRow:
         """Open a case with the next gap-free number of this year."""
         seq = db.next_seq(self.session, f"case-{self.today.year}")
-        ref = format_number(self.cfg.numbering.case_pattern, seq, self.today)
+        ref = format_number(CASE_PATTERN, seq, self.today)
         row = db.CaseRow(ref=ref, state=State.NEW.value, customer=customer, customer_name=(name or "")[:200],
                          language=language, request_text=request_text[:20000],
                          thread_token=secrets.token_hex(5).upper(), opened_on=self.today,

@@ -1,7 +1,6 @@
 """`mailbot check` against real servers: a PASS line per part when all is well, a named FAIL otherwise."""
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime, timezone
 
@@ -13,7 +12,7 @@ from mailbot.config import load_config
 from world import World
 
 pytestmark = pytest.mark.mail
-NAMES = ("config", "imap", "smtp", "database", "holidays", "library", "secret")
+NAMES = ("config", "imap", "smtp", "database", "holidays", "library")
 
 
 def lines(out: str) -> dict[str, str]:
@@ -52,21 +51,17 @@ def test_all_pass_and_folders_are_created(world):
 
 
 def test_each_broken_part_fails_by_name(world):
-    # database not migrated, library missing, secret readable by others, wrong IMAP password, SMTP down
+    # database not migrated, library missing, wrong IMAP password, SMTP down
     shutil.rmtree(world.library)
-    secret = world.storage / "secret.key"
-    secret.parent.mkdir(parents=True, exist_ok=True)
-    secret.write_text("x" * 64)
-    os.chmod(secret, 0o644)
     edit(world, f'password = "{world.imap.password}"', 'password = "wrong"')
     edit(world, f"port = {world.smtp.port}", f"port = {devservers.free_port()}")
     code, out = world.cli("check")
     assert code == 1
     assert lines(out) == {"config": "PASS", "imap": "FAIL", "smtp": "FAIL", "database": "FAIL",
-                          "holidays": "PASS", "library": "FAIL", "secret": "FAIL"}, out
-    assert "rejected the login" in out and "db upgrade" in out and "chmod 600" in out
+                          "holidays": "PASS", "library": "FAIL"}, out
+    assert "rejected the login" in out and "db upgrade" in out
     assert "wrong" not in out                                 # the password is never printed
-    assert "2 of 7 checks passed" in out
+    assert "2 of 6 checks passed" in out
 
 
 def test_missing_folders_fail_when_creation_is_not_allowed(world, capsys):

@@ -1,15 +1,13 @@
 """Configuration: the shipped example loads, every key is documented, broken configs give one clear line."""
 import dataclasses
-import os
 import re
-import stat
 from datetime import date, time
 from pathlib import Path
 
 import pytest
 
 from mailbot import config as cfgmod
-from mailbot.config import Config, ConfigError, ensure_secret, load_config
+from mailbot.config import Config, ConfigError, load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 ENV = {"MAILBOT_IMAP_PASSWORD": "imap-secret"}
@@ -113,7 +111,6 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert cfg.smtp.from_name == cfg.office.name and cfg.smtp.username == ""
     assert cfg.storage.dir == tmp_path.resolve() / "var"
     assert cfg.database.url == f"sqlite:///{tmp_path.resolve()}/var/mailbot.sqlite3"
-    assert cfg.security.secret_file == tmp_path.resolve() / "var" / "secret.key"
     assert cfg.schedule.id_retention_days == 90
     assert cfg.templates_dir is None
 
@@ -245,13 +242,3 @@ def test_for_tests_builder(tmp_path):
         Config.for_tests(base_dir=tmp_path, schedule={"auto_close_days": 0})
 
 
-def test_ensure_secret_creates_once_with_0600(tmp_path):
-    cfg = Config.for_tests(base_dir=tmp_path)
-    assert not cfg.security.secret_file.exists()        # loading never writes
-    key = ensure_secret(cfg)
-    assert len(key) >= 32
-    assert stat.S_IMODE(os.stat(cfg.security.secret_file).st_mode) == 0o600
-    assert ensure_secret(cfg) == key
-    os.chmod(cfg.security.secret_file, 0o644)
-    with pytest.raises(ConfigError, match="chmod 600"):
-        ensure_secret(cfg)

@@ -6,6 +6,9 @@ from datetime import date
 
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
+# Case references are a contract (DESIGN §3, the [PUB-YYYY-NNNN] subject tag): not configurable.
+CASE_PATTERN = "PUB-{year}-{seq:04d}"
+
 # The fields a numbering pattern may use.
 PATTERN_FIELDS = ("seq", "year", "month", "month_roman")
 
