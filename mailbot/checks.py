@@ -130,8 +130,22 @@ def check_library(cfg: Config, now: datetime) -> Result:
     return Result("library", True, f"{lib}: {files} file(s)")
 
 
+def check_templates(cfg: Config, now: datetime) -> Result:
+    from .outbound.fonts import default_font_set
+    from .outbound.templates import TemplateError, Templates
+    try:
+        Templates(cfg.templates_dir)
+    except TemplateError as exc:
+        return Result("templates", False, str(exc))
+    try:
+        default_font_set().warm()
+    except Exception as exc:   # noqa: BLE001 - FontNotFoundError names the file and the folders searched
+        return Result("templates", False, f"fonts for the PDFs: {exc}")
+    return Result("templates", True, f"mail templates compile; fonts found ({cfg.templates_dir or 'built-in only'})")
+
+
 CHECKS: tuple[Callable[[Config, datetime], Result], ...] = (
-    check_config, check_imap, check_smtp, check_database, check_holidays, check_library)
+    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_templates)
 
 
 def results(cfg: Config, now: datetime) -> list[Result]:

@@ -21,8 +21,12 @@ def dispatch(cfg, args) -> int:
 
 
 def _app(cfg, migrate: bool = True):
+    from .outbound.templates import TemplateError
     from .service import App
-    return App(cfg, migrate=migrate)
+    try:
+        return App(cfg, migrate=migrate)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_db(cfg, args) -> int:
@@ -47,9 +51,14 @@ def cmd_jobs(cfg, args) -> int:
     from .jobs import run_due
     app = _app(cfg)
     at = parse_instant(args.at) if args.at else utcnow()
-    done = run_due(app, at)
+    from .lock import acquire_lock
     from .sender import drain
-    asyncio.run(drain(app, lambda: at))       # what the jobs queued goes out now, as the daemon would
+    lock = acquire_lock(cfg, app.engine)      # never beside a running daemon: each job acts once
+    try:
+        done = run_due(app, at)
+        asyncio.run(drain(app, lambda: at))   # what the jobs queued goes out now, as the daemon would
+    finally:
+        lock.release()
     print(json.dumps(done, ensure_ascii=False))
     return 0
 

@@ -321,6 +321,8 @@ class _Table:
             return ""
         key = given[0]
         if key == "password":
+            if not isinstance(self.data[key], str):
+                raise self.error(key, "expected a string in quotes")     # never echo a secret
             return self.text(key)
         if key == "password_file":
             p = self.path(key)

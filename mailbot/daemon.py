@@ -187,9 +187,15 @@ class Daemon:
         self._signals.clear()
 
     def reload(self) -> None:
-        """SIGHUP: edited templates take effect with the next mail."""
-        self.app.templates.reload()
-        log.info("action=reload what=templates dir=%s", self.app.templates_dir or "-")
+        """SIGHUP: edited templates take effect with the next mail (a broken one is refused, logged)."""
+        from .outbound.templates import TemplateError
+        try:
+            self.app.templates.reload()
+        except TemplateError as exc:
+            log.error("action=reload_refused error=%s (the previous templates stay in use)", exc)
+            return
+        self.app.forget_catalog()                   # a catalog imported meanwhile is read again
+        log.info("action=reload what=templates,catalog dir=%s", self.app.templates_dir or "-")
 
     def _wake_sender(self) -> None:
         """Callable from any thread."""

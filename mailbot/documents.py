@@ -27,9 +27,10 @@ def office(unit: Unit) -> Office:
 
 
 def _lines(unit: Unit, row: db.CaseRow) -> tuple[DocLine, ...]:
-    rate = unit.app.tariff.per_page
+    # The rate is the one in force when the line was added (amount = pages x rate x copies), so a
+    # tariff change later never makes a document's lines disagree with its total.
     return tuple(DocLine(katalog=i.katalog, judul=i.judul, halaman=i.halaman, qty=i.qty,
-                         rate=0 if row.zero_reason else rate, amount=i.amount) for i in row.items)
+                         rate=i.amount // (i.halaman * i.qty), amount=i.amount) for i in row.items)
 
 
 def _new_document(unit: Unit, row: db.CaseRow, kind: str, pattern: str, total: int, pdf_name: str,

@@ -137,12 +137,18 @@ def purge_identity(unit: Unit) -> int:
         files = list(unit.session.scalars(select(db.FileRow).where(
             db.FileRow.case_id == row.id, db.FileRow.role == "identity", db.FileRow.deleted_at.is_(None))))
         for f in files:
-            unit.app.storage.delete(f.sha256)
             f.deleted_at = unit.now
+            unit.session.flush()
+            # The same photo may be filed on another case still in use: the bytes stay while it is.
+            still_used = unit.session.scalar(select(db.FileRow.id).where(
+                db.FileRow.sha256 == f.sha256, db.FileRow.deleted_at.is_(None)).limit(1))
+            if not still_used:
+                unit.after_commit.append(lambda sha=f.sha256: unit.app.storage.delete(sha))
             if f.inbound_id:
                 inbound = unit.session.get(db.InboundRow, f.inbound_id)
                 if inbound and inbound.raw_path:
-                    (unit.app.storage.root / inbound.raw_path).unlink(missing_ok=True)
+                    path = unit.app.storage.root / inbound.raw_path
+                    unit.after_commit.append(lambda path=path: path.unlink(missing_ok=True))
                     inbound.raw_path = ""
         if files:
             unit.event(row, "identity_purged", SYSTEM, f"{len(files)} identity file(s) deleted after retention")
@@ -160,7 +166,10 @@ def run_due(app, at: datetime) -> dict[str, int]:
     for name, job in JOBS:
         try:
             with app.sessions.begin() as session:
-                done[name] = job(Unit(app, session, at, scheduled=True))
+                unit = Unit(app, session, at, scheduled=True)
+                done[name] = job(unit)
+            for action in unit.after_commit:      # files go only once the records say they went
+                action()
         except Exception:   # noqa: BLE001 - one failing job must not stop the others; it runs again next tick
             log.exception("action=job_failed job=%s at=%s", name, at.isoformat())
             done[name] = -1

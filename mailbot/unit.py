@@ -46,6 +46,7 @@ class Unit:
     scheduled: bool = False
     queued: list[db.OutboxRow] = field(default_factory=list)
     _roots: dict[int, str | None] = field(default_factory=dict)
+    after_commit: list = field(default_factory=list)   # file deletions, run by the caller after commit
 
     @property
     def today(self) -> date:

@@ -12,7 +12,7 @@ from mailbot.config import load_config
 from world import World
 
 pytestmark = pytest.mark.mail
-NAMES = ("config", "imap", "smtp", "database", "holidays", "library")
+NAMES = ("config", "imap", "smtp", "database", "holidays", "library", "templates")
 
 
 def lines(out: str) -> dict[str, str]:
@@ -58,10 +58,10 @@ def test_each_broken_part_fails_by_name(world):
     code, out = world.cli("check")
     assert code == 1
     assert lines(out) == {"config": "PASS", "imap": "FAIL", "smtp": "FAIL", "database": "FAIL",
-                          "holidays": "PASS", "library": "FAIL"}, out
+                          "holidays": "PASS", "library": "FAIL", "templates": "PASS"}, out
     assert "rejected the login" in out and "db upgrade" in out
     assert "wrong" not in out                                 # the password is never printed
-    assert "2 of 6 checks passed" in out
+    assert "3 of 7 checks passed" in out
 
 
 def test_missing_folders_fail_when_creation_is_not_allowed(world, capsys):

@@ -78,3 +78,18 @@ def test_make_durable_checkpoints_sqlite(tmp_path):
     assert busy == 0 and log == checkpointed          # nothing left in the log that is not in the database
     assert wal.exists()
     engine.dispose()
+
+
+def test_a_broken_template_is_refused_with_file_and_line_and_the_old_ones_stay(tmp_path):
+    import pytest
+
+    from mailbot.outbound.templates import TemplateError, Templates
+    override = tmp_path / "mail"
+    override.mkdir()
+    templates = Templates(tmp_path)
+    (override / "ack.id.txt").write_text("Subject: x\n{% if case %}\nno endif\n")
+    with pytest.raises(TemplateError, match=r"ack\.id\.txt, line \d+"):
+        templates.reload()
+    assert templates.exists("mail/ack.id.txt")                 # the environment in use is unchanged
+    with pytest.raises(TemplateError):
+        Templates(tmp_path)

@@ -257,9 +257,13 @@ def make_durable(engine: Engine) -> None:
         return
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
+        busy, _, _ = raw.driver_connection.execute("PRAGMA wal_checkpoint(FULL)").fetchone()
     finally:
         raw.close()
+    if busy:
+        # Nothing may leave the machine on a promise the disk has not kept: the caller stops here and
+        # the mail is seen again (and recognised) next round.
+        raise RuntimeError("the database log could not be written to disk (checkpoint busy)")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

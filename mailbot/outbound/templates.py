@@ -20,6 +20,10 @@ def shipped_templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+class TemplateError(ValueError):
+    """A mail template that does not compile: names the file and the line."""
+
+
 class Templates:
     """Renders mail templates `mail/<name>.<lang>.txt`; the first line is `Subject: …`."""
 
@@ -28,13 +32,19 @@ class Templates:
         self.reload()
 
     def reload(self) -> None:
-        """Forget compiled templates (SIGHUP): edited files take effect on the next mail."""
+        """Compile every mail template afresh (start, SIGHUP). A template that does not compile raises
+        TemplateError and the templates in use stay as they were: one typo never stops the mail."""
         dirs = [str(d) for d in (self.override_dir, shipped_templates_dir()) if d]
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), undefined=jinja2.StrictUndefined,
-                                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                                      autoescape=False)
-        self.env.filters["rupiah"] = format_rupiah
-        self.env.filters["tanggal"] = lambda d: tanggal(d) if d else "-"
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), undefined=jinja2.StrictUndefined,
+                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+        env.filters["rupiah"] = format_rupiah
+        env.filters["tanggal"] = lambda d: tanggal(d) if d else "-"
+        for name in env.list_templates(filter_func=lambda n: n.startswith("mail/") and n.endswith(".txt")):
+            try:
+                env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
+        self.env = env
 
     def exists(self, name: str) -> bool:
         try:
