@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .adapters import db
 from .domain import commands as c
 from .domain.case import Refused
-from .domain.states import State
+from .domain.states import CLOCKED_STATES, State
 from .unit import Unit
 
 log = logging.getLogger("mailbot")
@@ -70,7 +70,7 @@ def warn_deadlines(unit: Unit) -> int:
     from .domain.calendar import CalendarGapError
     n = 0
     cal = unit.app.calendar()
-    for row in _cases(unit, State.PREPARING, State.PAYMENT_REVIEW, State.CORRECTION):
+    for row in _cases(unit, *CLOCKED_STATES):
         case = db.to_case(row)
         due = case.due
         if due is None:

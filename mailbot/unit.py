@@ -227,8 +227,4 @@ class Unit:
 
     # --- documents --------------------------------------------------------------------
     def current_document(self, row: db.CaseRow, kind: str) -> db.DocumentRow | None:
-        if row.id is None:
-            return None
-        return self.session.scalar(select(db.DocumentRow).where(
-            db.DocumentRow.case_id == row.id, db.DocumentRow.kind == kind, db.DocumentRow.void.is_(False))
-            .order_by(db.DocumentRow.id.desc()).limit(1))
+        return db.current_document(self.session, row.id, kind)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .adapters import db
-from .domain.states import FINAL, State
+from .domain.states import CLOCKED_STATES, FINAL, State
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -18,17 +18,11 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
-def _document(session: Session, row: db.CaseRow, kind: str) -> db.DocumentRow | None:
-    return session.scalar(select(db.DocumentRow).where(
-        db.DocumentRow.case_id == row.id, db.DocumentRow.kind == kind, db.DocumentRow.void.is_(False))
-        .order_by(db.DocumentRow.id.desc()).limit(1))
-
-
 def case_json(session: Session, row: db.CaseRow) -> dict:
     """`mailbot case REF --json`: every field other tools rely on."""
     case = db.to_case(row)
-    invoice = _document(session, row, "invoice")
-    receipt = _document(session, row, "receipt")
+    invoice = db.current_document(session, row.id, "invoice")
+    receipt = db.current_document(session, row.id, "receipt")
     events = session.scalars(select(db.EventRow).where(db.EventRow.case_id == row.id).order_by(db.EventRow.id))
     return {
         "ref": row.ref,
@@ -63,8 +57,7 @@ def status_summary(session: Session) -> dict:
     outbox = dict(session.execute(select(db.OutboxRow.status, func.count()).group_by(db.OutboxRow.status)).all())
     last = session.get(db.StatusRow, "last_fetch")
     upcoming = []
-    for row in session.scalars(select(db.CaseRow).where(db.CaseRow.state.in_(["preparing", "payment_review",
-                                                                              "correction"]))):
+    for row in session.scalars(select(db.CaseRow).where(db.CaseRow.state.in_([s.value for s in CLOCKED_STATES]))):
         due = db.to_case(row).due
         if due:
             upcoming.append((due, row.ref, row.state))

@@ -270,6 +270,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def current_document(session: Session, case_id: int | None, kind: str) -> "DocumentRow | None":
+    """The case's newest invoice or receipt that is not void."""
+    if case_id is None:
+        return None
+    return session.scalar(select(DocumentRow).where(
+        DocumentRow.case_id == case_id, DocumentRow.kind == kind, DocumentRow.void.is_(False))
+        .order_by(DocumentRow.id.desc()).limit(1))
+
+
 def catalog_entry(session: Session, katalog: str, tahun: int | None = None, judul: str | None = None):
     """The edition asked for: by year, else by exact title, else the newest."""
     q = select(CatalogRow).where(CatalogRow.katalog == katalog)

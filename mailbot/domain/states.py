@@ -32,3 +32,5 @@ WAITS_ON: dict[State, str] = {
 FINAL = frozenset({State.CLOSED, State.CANCELLED})
 # Office-side states in which the 10-working-day service clock runs (DESIGN §7, README "Deadlines").
 SERVICE_CLOCK_RUNS = frozenset({State.PREPARING, State.PAYMENT_REVIEW})
+# States with a running deadline: the service clock's, or the correction clock's.
+CLOCKED_STATES = SERVICE_CLOCK_RUNS | {State.CORRECTION}

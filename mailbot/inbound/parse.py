@@ -16,6 +16,7 @@ from email.message import Message
 from .html import html_to_text
 from .model import ALLOWED_TYPES, Attachment, ParsedMail
 from .quotes import strip_quote
+from .screening import BOUNCE_LOCALS
 
 try:  # optional: unpacks Outlook's winmail.dat
     from tnefparse.tnef import TNEF as _TNEF
@@ -61,7 +62,6 @@ _HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
 _MSGID_RE = re.compile(r"<([^<>]*)>")
 _WS_RE = re.compile(r"\s+")
 _FOLD_RE = re.compile(r"\r?\n")
-_BOUNCE_LOCALS = frozenset({"mailer-daemon", "postmaster"})
 _BOUNCE_SUBJECT = re.compile(
     r"(?:undeliverable|undelivered mail|delivery status notification|delivery failure|"
     r"mail delivery failed|returned mail|failure notice|mail delivery (?:system|subsystem)|"
@@ -553,7 +553,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     local = from_addr.split("@", 1)[0]
     bounce_like = (
         (ctype == "multipart/report" and report_type == "delivery-status")
-        or local in _BOUNCE_LOCALS or return_path == ""
+        or local in BOUNCE_LOCALS or return_path == ""
         or bool(_BOUNCE_SUBJECT.match(subject))
     )
 

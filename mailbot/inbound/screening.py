@@ -8,7 +8,7 @@ from .model import ParsedMail
 
 VERDICTS = ("human", "machine", "bounce", "own")
 
-_BOUNCE_LOCALS = frozenset({"mailer-daemon", "postmaster"})
+BOUNCE_LOCALS = frozenset({"mailer-daemon", "postmaster"})
 _MACHINE_LOCALS = frozenset({
     "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
 })
@@ -52,7 +52,7 @@ def screen(mail: ParsedMail, own_domain: str) -> Screening:
     if ctype == "multipart/report" and report_type == "delivery-status":
         return Screening("bounce", "Content-Type: multipart/report; report-type=delivery-status")
     if mail.reported_message_ids:
-        if local in _BOUNCE_LOCALS:
+        if local in BOUNCE_LOCALS:
             return Screening("bounce", f"From: {mail.from_addr}")
         if mail.return_path == "":
             return Screening("bounce", "Return-Path: <>")
