@@ -19,6 +19,7 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 ATTEMPTS_BEFORE_ALERT = 15   # about a day of retries: the supervisor list is told the mail waits
 SEND_LEASE = timedelta(minutes=10)   # a claimed row is due again after this, should the sender die
+CLAIM_BATCH = 50             # rows claimed in one transaction
 MAX_PASSES = 5               # a drain also sends what it queued itself (failure notices), this many rounds
 
 
@@ -72,52 +73,75 @@ async def drain(app, now: Callable[[], datetime], *, stop: Callable[[], bool] = 
 async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: DrainResult) -> bool:
     """Send the rows in `due`; False when the round must end (stop asked, or the server is unwell).
 
-    A row is claimed in a short transaction (its next attempt moved a lease ahead), sent with no
-    transaction open — SMTP may take long, and the intake must be able to commit meanwhile — and its
-    outcome recorded in another short transaction. A crash mid-send leaves the row due again when
-    the lease ends, or at once when the next instance starts (`release_claims`): it is sent again
-    with the same Message-ID, never lost."""
-    for row_id in due:
-        if stop():
-            return False
-        with app.sessions.begin() as session:
-            row = session.get(db.OutboxRow, row_id)
-            if row is None or row.status != "pending" or db.utc(row.next_attempt_at) > now():
-                continue                        # sent, or claimed by another sender meanwhile
-            row.claimed_at, row.next_attempt_at = now(), now() + SEND_LEASE
-            raw, sender, recipient = row.raw, row.sender, row.recipient
-        try:
-            await smtp.send(raw, sender, recipient)
-            error = None
-        except (SendPermanentError, SendTemporaryError) as exc:
-            error = exc
-        with app.sessions.begin() as session:
-            row = session.get(db.OutboxRow, row_id)
-            row.attempts += 1
-            row.claimed_at = None
-            if error is None:
-                row.status, row.sent_at = "sent", now()
-                result.sent += 1
-                log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row.id, row.message_id,
-                         row.recipient, row.kind)
-                continue
-            result.errors.append(str(error))
-            if isinstance(error, SendPermanentError):
-                _fail(app, session, row, now(), str(error))
-                result.failed += 1
-                continue
-            # Temporary: retried for as long as it takes (a mail is never lost because SMTP was down);
-            # the supervisor hears once when a mail has waited about a day.
-            row.last_error = str(error)[:2000]
-            row.next_attempt_at = now() + backoff(row.attempts)
-            result.deferred += 1
-            if row.attempts == ATTEMPTS_BEFORE_ALERT:
-                _stuck(app, session, row, now())
-            log.warning("action=send_deferred outbox=%s to=%s attempts=%s error=%s", row.id, row.recipient,
-                        row.attempts, error)
-        # The server is likely down for every other row too: stop here, try again next round.
-        return False
+    Rows are claimed a batch at a time in one short transaction (their next attempt moved a lease
+    ahead), sent with no transaction open — SMTP may take long, and the intake must be able to commit
+    meanwhile — and each outcome is recorded in a short transaction of its own. A crash mid-send
+    leaves the row due again when the lease ends, or at once when the next instance starts
+    (`release_claims`): it is sent again with the same Message-ID, never lost."""
+    for start in range(0, len(due), CLAIM_BATCH):
+        claimed = _claim(app, due[start:start + CLAIM_BATCH], now())
+        for n, (row_id, raw, sender, recipient) in enumerate(claimed):
+            if stop():
+                _unclaim(app, [c[0] for c in claimed[n:]], now())
+                return False
+            try:
+                await smtp.send(raw, sender, recipient)
+                error = None
+            except (SendPermanentError, SendTemporaryError) as exc:
+                error = exc
+            if not _record(app, row_id, error, now, result):
+                # The server is likely down for every other row too: stop, try again next round.
+                _unclaim(app, [c[0] for c in claimed[n + 1:]], now())
+                return False
     return True
+
+
+def _claim(app, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, str]]:
+    """Claim the rows of `ids` still pending and due; returns what is needed to send them."""
+    with app.sessions.begin() as session:
+        rows = session.scalars(select(db.OutboxRow).where(
+            db.OutboxRow.id.in_(ids), db.OutboxRow.status == "pending", db.OutboxRow.next_attempt_at <= at)
+            .order_by(db.OutboxRow.id)).all()        # others were sent, or claimed by another sender
+        for row in rows:
+            row.claimed_at, row.next_attempt_at = at, at + SEND_LEASE
+        return [(row.id, row.raw, row.sender, row.recipient) for row in rows]
+
+
+def _unclaim(app, ids: list[int], at: datetime) -> None:
+    if not ids:
+        return
+    with app.sessions.begin() as session:
+        for row in session.scalars(select(db.OutboxRow).where(db.OutboxRow.id.in_(ids))):
+            row.claimed_at, row.next_attempt_at = None, at
+
+
+def _record(app, row_id: int, error, now, result: DrainResult) -> bool:
+    """Write one outcome; False when the error was temporary (the round should end)."""
+    with app.sessions.begin() as session:
+        row = session.get(db.OutboxRow, row_id)
+        row.attempts += 1
+        row.claimed_at = None
+        if error is None:
+            row.status, row.sent_at = "sent", now()
+            result.sent += 1
+            log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row.id, row.message_id,
+                     row.recipient, row.kind)
+            return True
+        result.errors.append(str(error))
+        if isinstance(error, SendPermanentError):
+            _fail(app, session, row, now(), str(error))
+            result.failed += 1
+            return True
+        # Temporary: retried for as long as it takes (a mail is never lost because SMTP was down);
+        # the supervisor hears once when a mail has waited about a day.
+        row.last_error = str(error)[:2000]
+        row.next_attempt_at = now() + backoff(row.attempts)
+        result.deferred += 1
+        if row.attempts == ATTEMPTS_BEFORE_ALERT:
+            _stuck(app, session, row, now())
+        log.warning("action=send_deferred outbox=%s to=%s attempts=%s error=%s", row.id, row.recipient,
+                    row.attempts, error)
+        return False
 
 
 def release_claims(app, at: datetime) -> int:
