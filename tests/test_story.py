@@ -35,6 +35,13 @@ def staff_reply(world: World, frm: str, to_msg, body: str, attachments=(), auth:
     return result
 
 
+def complete_requirements(world: World, ref: str) -> None:
+    """The customer answers the acknowledgement with SETUJU and a photo of the KTP."""
+    world.deliver(mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
+                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.run_once()
+
+
 def open_case(world: World) -> str:
     world.deliver(mail(CUSTOMER, "Permintaan publikasi", "Saya ingin membeli softcopy Provinsi Sumatera Selatan "
                        "Dalam Angka 2025.", name="Budi Santoso"))
@@ -194,9 +201,7 @@ def test_bantuan_lists_every_keyword(world):
 def test_reject_returns_case_to_invoiced_and_tells_customer(world):
     ref = open_case(world)
     note = latest(world, P1, ref)
-    world.deliver(mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
-                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
-    world.run_once()
+    complete_requirements(world, ref)
     staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH",
                 attachments=(("dda.pdf", PDF, "application/pdf"),))
     invoice_mail = latest(world, CUSTOMER, "Invoice")
@@ -292,9 +297,7 @@ def test_bounce_of_our_mail_is_attached_to_its_case_and_shown_to_petugas(world):
 def test_tagih_with_simponi_billing_code(world):
     ref = open_case(world)
     note = latest(world, P1, ref)
-    world.deliver(mail(CUSTOMER, "Re: x", "SETUJU", reply_to=latest(world, CUSTOMER, ref),
-                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
-    world.run_once()
+    complete_requirements(world, ref)
     staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH BILLING 820261130000123",
                 attachments=(("dda.pdf", PDF, "application/pdf"),))
     text = body_of(latest(world, P1, "Hasil perintah"))
