@@ -155,7 +155,7 @@ def test_no_custom_keywords_or_flags_are_set(server, mailbox):
 def test_idle_wait_wakes_when_mail_arrives(server, mailbox):
     assert mailbox.has_idle
     mailbox.pending()
-    timer = threading.Timer(0.3, server.append, args=(_raw(12),))
+    timer = threading.Timer(1.0, server.append, args=(_raw(12),))   # well inside IDLE, even on a busy machine
     timer.start()
     t0 = time.monotonic()
     try:

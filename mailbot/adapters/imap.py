@@ -306,7 +306,14 @@ class Mailbox:
             client.idle()
             responses = client.idle_check(timeout=timeout)
             _text_done, more = client.idle_done()
-        return any(_announces_mail(r) for r in [*responses, *more])
+        if any(_announces_mail(r) for r in [*responses, *more]):
+            return True
+        # Mail that arrived just as IDLE began may be announced in the reply to IDLE itself, which
+        # imapclient does not pass on: one look at the mailbox before waiting again.
+        if self._pending_seen:
+            with self._op("SEARCH") as client:
+                return any(u > self._highest_uid for u in client.search(["UID", f"{self._highest_uid + 1}:*"]))
+        return False
 
 
 def _announces_mail(response) -> bool:
