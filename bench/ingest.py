@@ -100,47 +100,9 @@ def append_all(server, user: str, raws: list[bytes]) -> None:
 # ---------------------------------------------------------------- the two contenders
 
 def write_config(work: Path, imap, smtp) -> Path:
-    cfg = work / "mailbot.toml"
-    cfg.write_text(f"""[office]
-name = "Badan Pusat Statistik Provinsi Sumatera Selatan"
-address = "Jl. Kapten P. Tendean No. 1, Palembang"
-city = "Palembang"
-service_address = "{SERVICE}"
-signatory = "Nama Bendahara"
-nip = "198001012005011001"
-[imap]
-host = "{imap.host}"
-port = {imap.port}
-security = "none"
-username = "{imap.user}"
-password = "{imap.password}"
-timeout_seconds = 30
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-from_name = "BPS Sumsel"
-[database]
-url = "sqlite:///{work / 'mailbot.sqlite3'}"
-[storage]
-dir = "{work / 'var'}"
-library_dir = "{work / 'library'}"
-[roles]
-petugas = {json.dumps(PETUGAS)}
-bendahara = ["bendahara@bps.go.id"]
-supervisor = ["kepala@bps.go.id"]
-[security]
-authserv_id = "mx.bps.go.id"
-[payment]
-bank = "Bank Contoh"
-account_number = "1234567890"
-account_name = "RPL 027 BPS Prov Sumsel"
-[tariffs]
-regulation = "PP 13/2024"
-per_page = 1000
-zero_basis = "contoh dasar hukum"
-""")
-    return cfg
+    return devservers.write_config(work / "mailbot.toml", imap, smtp, roles={"petugas": PETUGAS},
+                                   database={"url": f"sqlite:///{work / 'mailbot.sqlite3'}"},
+                                   storage={"dir": str(work / "var"), "library_dir": str(work / "library")})
 
 
 def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int, dict, int]:

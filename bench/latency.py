@@ -45,52 +45,10 @@ def request(n: int) -> tuple[str, bytes]:
 
 
 def write_config(directory: Path, imap, smtp) -> Path:
-    s = imap.settings()
     (directory / "var").mkdir(exist_ok=True)       # the SQLite database goes there
-    config = directory / "mailbot.toml"
-    config.write_text(f"""
-[office]
-name = "Badan Pusat Statistik Provinsi Sumatera Selatan"
-address = "Jl. Kapten P. Tendean No. 1, Palembang"
-city = "Palembang"
-service_address = "diseminasi1600@bps.go.id"
-signatory = "Nama Bendahara"
-
-[imap]
-host = "{s['host']}"
-port = {s['port']}
-security = "none"
-username = "{s['username']}"
-password = "{s['password']}"
-poll_seconds = 3600
-timeout_seconds = 30
-
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-
-[storage]
-dir = "{directory / 'var'}"
-
-[schedule]
-max_auto_replies_per_day = 1000
-
-[roles]
-petugas = ["petugas1@bps.go.id", "petugas2@bps.go.id"]
-bendahara = ["bendahara@bps.go.id"]
-supervisor = ["kepala@bps.go.id"]
-
-[payment]
-bank = "Bank Contoh"
-account_number = "1234567890"
-account_name = "RPL 027 BPS Prov Sumsel"
-
-[tariffs]
-regulation = "PP 13/2024"
-per_page = 1000
-""")
-    return config
+    return devservers.write_config(directory / "mailbot.toml", imap, smtp, imap={"poll_seconds": 3600},
+                                   storage={"dir": str(directory / "var")},
+                                   schedule={"max_auto_replies_per_day": 1000})
 
 
 class Arrivals:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,11 +12,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .domain.numbering import check_pattern
+
 SECURITY_MODES = ("ssl", "starttls", "none")
 IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
 SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-PATTERN_FIELDS = {"seq", "year", "month", "month_roman"}
 EMAIL_RE = re.compile(r"[^@\s<>\"',;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
@@ -522,15 +522,9 @@ def _tariffs(t: _Table) -> Tariffs:
 def _pattern(t: _Table, key: str, default: str) -> str:
     pattern = t.text(key, default)
     try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
-        unknown = fields - PATTERN_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field {{{sorted(unknown)[0]}}}; use {{seq}}, {{year}}, {{month}}, {{month_roman}}")
-        if not {"seq", "year"} <= fields:
-            raise ValueError("must contain {seq} and {year} (numbers restart every year)")
-        pattern.format(seq=1, year=2026, month=1, month_roman="I")
-    except (ValueError, IndexError) as exc:
-        raise t.error(key, f"bad pattern {_show(pattern)}: {exc}") from None
+        check_pattern(pattern)            # the domain's rule for document numbers
+    except ValueError as exc:
+        raise t.error(key, str(exc)) from None
     return pattern
 
 

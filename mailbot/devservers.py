@@ -815,3 +815,36 @@ class _CaptureHandler:
                 log.exception("delivery into IMAP failed")
                 return f"451 4.3.0 Captured but IMAP delivery failed: {exc}"
         return "250 2.0.0 OK: captured"
+
+
+# ---------------------------------------------------------------- a config for the dev servers
+
+EXAMPLE_OFFICE: dict[str, dict] = {
+    "office": {"name": "Badan Pusat Statistik Provinsi Sumatera Selatan",
+               "address": "Jl. Kapten P. Tendean No. 1, Palembang", "city": "Palembang",
+               "service_address": "diseminasi1600@bps.go.id", "signatory": "Nama Bendahara",
+               "nip": "198001012005011001"},
+    "roles": {"petugas": ["petugas1@bps.go.id", "petugas2@bps.go.id"], "bendahara": ["bendahara@bps.go.id"],
+              "supervisor": ["kepala@bps.go.id"]},
+    "security": {"authserv_id": "mx.bps.go.id"},
+    "payment": {"bank": "Bank Contoh", "account_number": "1234567890", "account_name": "RPL 027 BPS Prov Sumsel"},
+    "tariffs": {"regulation": "PP 13/2024", "per_page": 1000, "zero_basis": "contoh dasar hukum"},
+}
+
+
+def write_config(path: Path, imap_server: "_ImapServer", smtp_server: "CaptureSMTPServer", **sections: dict) -> Path:
+    """A mailbot.toml for an example office over these dev servers; `sections` add or replace keys."""
+    import json
+    values = {name: dict(keys) for name, keys in EXAMPLE_OFFICE.items()}
+    values["imap"] = {**imap_server.settings(), "timeout_seconds": 30}
+    values["smtp"] = {"host": smtp_server.host, "port": smtp_server.port, "security": "none",
+                      "from_name": "BPS Sumsel"}
+    for name, extra in sections.items():
+        values.setdefault(name, {}).update(extra)
+    lines = []
+    for section, keys in values.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {str(v).lower() if isinstance(v, bool) else json.dumps(v)}" for k, v in keys.items()]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -13,6 +13,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from mailbot.cli import main
+from mailbot.devservers import write_config
 
 PETUGAS = ("petugas1@bps.go.id", "petugas2@bps.go.id")
 BENDAHARA = "bendahara@bps.go.id"
@@ -31,25 +32,15 @@ class World:
         self.storage = self.dir / "var"
         self.library = self.dir / "library"
         self.library.mkdir()
-        conf = imap.settings()
         values = {
-            "office": {"name": "Badan Pusat Statistik Provinsi Sumatera Selatan",
-                       "address": "Jl. Kapten P. Tendean No. 1, Palembang", "city": "Palembang",
-                       "service_address": SERVICE, "signatory": "Nama Bendahara", "nip": "198001012005011001"},
-            "imap": {**conf, "poll_seconds": 5, "timeout_seconds": 10},
-            "smtp": {"host": smtp.host, "port": smtp.port, "security": "none", "from_name": "BPS Sumsel"},
+            "imap": {"poll_seconds": 5, "timeout_seconds": 10},
             "database": {"url": db_url},
             "storage": {"dir": str(self.storage), "library_dir": str(self.library)},
             "roles": {"petugas": list(PETUGAS), "bendahara": [BENDAHARA], "supervisor": [SUPERVISOR]},
-            "security": {"authserv_id": AUTHSERV},
-            "payment": {"bank": "Bank Contoh", "account_number": "1234567890",
-                        "account_name": "RPL 027 BPS Prov Sumsel"},
-            "tariffs": {"regulation": "PP 13/2024", "per_page": 1000, "zero_basis": "contoh dasar hukum"},
         }
         for name, extra in sections.items():
             values.setdefault(name, {}).update(extra)
-        self.config = self.dir / "mailbot.toml"
-        self.config.write_text(_toml(values), encoding="utf-8")
+        self.config = write_config(self.dir / "mailbot.toml", imap, smtp, **values)
 
     def close(self) -> None:
         if self._app is not None:
@@ -119,16 +110,6 @@ class World:
 
     def sent_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.sent() if address in str(m["To"])]
-
-
-def _toml(values: dict) -> str:
-    lines = []
-    for section, keys in values.items():
-        lines.append(f"[{section}]")
-        for k, v in keys.items():
-            lines.append(f"{k} = {json.dumps(v) if not isinstance(v, bool) else str(v).lower()}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def mail(frm: str, subject: str, body: str, *, to: str = SERVICE, name: str = "", reply_to: EmailMessage | None = None,

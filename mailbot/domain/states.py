@@ -1,4 +1,4 @@
-"""Case states (a contract, DESIGN §2) and whom each state waits on."""
+"""Case states (a contract, DESIGN §2) and the groups of them the rules need."""
 from __future__ import annotations
 
 from enum import StrEnum
@@ -15,19 +15,6 @@ class State(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
 
-
-# Whom the case waits on: the service clock runs only while the office is the one waiting.
-WAITS_ON: dict[State, str] = {
-    State.NEW: "customer / petugas",
-    State.PREPARING: "petugas",
-    State.INVOICED: "customer",
-    State.PAYMENT_REVIEW: "bendahara",
-    State.DELIVERED: "customer",
-    State.CORRECTION: "petugas",
-    State.CLOSED: "-",
-    State.EXPIRED: "-",
-    State.CANCELLED: "-",
-}
 
 FINAL = frozenset({State.CLOSED, State.CANCELLED})
 # Office-side states in which the 10-working-day service clock runs (DESIGN §7, README "Deadlines").

@@ -39,7 +39,6 @@ class Envelope:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     scheduled: bool = False
-    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,6 @@ def build_message(env: Envelope, subject: str, text: str, *, from_addr: str, fro
         msg = body
     msg["From"] = formataddr((from_name, from_addr), charset="utf-8")
     msg["To"] = ", ".join(env.to)
-    if env.reply_to:
-        msg["Reply-To"] = env.reply_to
     msg["Subject"] = _header(subject, "Subject")
     msg["Date"] = format_datetime(env.date)
     msg["Message-ID"] = f"<{env.message_id}>"
