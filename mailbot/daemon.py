@@ -28,7 +28,7 @@ from .adapters.imap import Mailbox, MailboxError
 from .intake import mailbox_for, process_pending
 from .jobs import run_due
 from .lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
-from .sender import drain, release_claims
+from .sender import drain, release_claims, session_for
 
 log = logging.getLogger("mailbot")
 Clock = Callable[[], datetime]
@@ -49,31 +49,65 @@ DOWN_STATUS = "imap_down_alerted"       # status row: the supervisor was told (s
 _RUNNING: dict[str, "Daemon"] = {}
 
 
-def fetch_once(app, clock: Clock, stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+def fetch_once(app, clock: Clock, stop: Callable[[], bool] = lambda: False,
+               on_moved: Callable[[], None] = lambda: None) -> dict[str, int]:
     """Connect, make sure the folders exist, handle every pending mail (blocking: run it in a thread)."""
     with mailbox_for(app.cfg) as box:
         box.ensure_folders(create=app.cfg.imap.create_folders)
-        return process_pending(app, box, clock, stop=stop)
+        return process_pending(app, box, clock, stop=stop, on_moved=on_moved)
 
 
 async def run_once(app, clock: Clock) -> dict:
     """`mailbot run --once`: all pending mail, all due jobs, then the outbox, and exit.
-    Takes the single-instance lock (raises LockHeld while a daemon works the mailbox)."""
+    Takes the single-instance lock (raises LockHeld while a daemon works the mailbox).
+
+    As in the daemon, the outbox is sent while the mailbox is still being worked: each group of
+    handled mails, once durable and moved, wakes the sender, which keeps one SMTP connection."""
     lock = acquire_lock(app.cfg, app.engine)
+    smtp = session_for(app.cfg)
     try:
         release_claims(app, clock())
         result: dict = {}
+        loop, wake, intake_done = asyncio.get_running_loop(), asyncio.Event(), asyncio.Event()
+        sending = asyncio.create_task(_send_while_intake(app, clock, smtp, wake, intake_done))
         try:
-            result["mail"] = await asyncio.to_thread(fetch_once, app, clock)
+            result["mail"] = await asyncio.to_thread(fetch_once, app, clock,
+                                                     on_moved=lambda: loop.call_soon_threadsafe(wake.set))
         except MailboxError as exc:
             log.error("action=fetch_failed error=%s", exc)
             result["imap_error"] = str(exc)
+        finally:
+            intake_done.set()
+            wake.set()
+            totals = await sending
         result["jobs"] = await asyncio.to_thread(run_due, app, clock())
-        sent = await drain(app, clock)
-        result["outbox"] = {"sent": sent.sent, "deferred": sent.deferred, "failed": sent.failed}
+        if not totals["deferred"]:          # a server found unwell in this run is not asked again
+            last = await drain(app, clock, smtp=smtp)
+            totals = {k: totals[k] + getattr(last, k) for k in totals}
+        result["outbox"] = totals
         return result
     finally:
+        await smtp.close()
         lock.release()
+
+
+async def _send_while_intake(app, clock: Clock, smtp, wake: asyncio.Event, intake_done: asyncio.Event) -> dict:
+    """Drain each time intake moved a group of mails, until intake is done or the SMTP server is found
+    unwell (a mail deferred); the sums of what was sent."""
+    totals = {"sent": 0, "deferred": 0, "failed": 0}
+    while not intake_done.is_set() and not totals["deferred"]:
+        await wake.wait()
+        wake.clear()
+        if intake_done.is_set():
+            break                           # the final drain, after the jobs, takes the rest
+        try:
+            r = await drain(app, clock, smtp=smtp)
+        except Exception as exc:            # noqa: BLE001 - the final drain tries again
+            log.error("action=drain_failed error=%s", _one_line(exc))
+            continue
+        for k in totals:
+            totals[k] += getattr(r, k)
+    return totals
 
 
 async def run_forever(app, clock: Clock) -> int:
@@ -264,7 +298,8 @@ class Daemon:
                 if box is None or not box.connected:
                     box = self._connect()
                 started = time.monotonic()
-                counts = self._locked(process_pending, self.app, box, self.clock, stop=self.stopping.is_set)
+                counts = self._locked(process_pending, self.app, box, self.clock, stop=self.stopping.is_set,
+                                      on_moved=self._wake_sender)
                 if counts:
                     log.info("action=batch %s duration_ms=%d", " ".join(f"{k}={v}" for k, v in counts.items()),
                              (time.monotonic() - started) * 1000)

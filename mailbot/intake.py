@@ -24,13 +24,16 @@ def mailbox_for(cfg) -> Mailbox:
 
 
 def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
-                    stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+                    stop: Callable[[], bool] = lambda: False,
+                    on_moved: Callable[[], None] = lambda: None) -> dict[str, int]:
     """Handle all messages now in the mailbox; returns counts per outcome. The IMAP move happens only
     after the transaction committed, so a crash at any point leaves the mail to be seen again, and the
-    Message-ID record makes the second sight a no-op."""
+    Message-ID record makes the second sight a no-op. `on_moved` is called after each group of handled
+    mails is durable and moved: what they queued may be sent from then on (the sender need not wait
+    for the whole mailbox)."""
     counts: dict[str, int] = {}
     limit = int(app.cfg.storage.max_message_mb * 1024 * 1024)
-    mover = _Mover(box, app)
+    mover = _Mover(box, app, on_moved)
     try:
         for p in box.pending():
             if stop():
@@ -66,9 +69,10 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
 class _Mover:
     """Handled UIDs waiting for their MOVE, per target folder; made durable before they move."""
 
-    def __init__(self, box: Mailbox, app):
+    def __init__(self, box: Mailbox, app, on_moved: Callable[[], None]):
         self.box = box
         self.app = app
+        self.on_moved = on_moved
         self.waiting: dict[str, list[int]] = {}
 
     def add(self, uid: int, folder: str) -> None:
@@ -83,6 +87,7 @@ class _Mover:
         for folder in list(self.waiting):
             self.box.move(self.waiting[folder], folder)
             del self.waiting[folder]
+        self.on_moved()
 
     def flush_quietly(self) -> None:
         if not self.box.connected:

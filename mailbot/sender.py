@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .adapters import db
 from .adapters.smtp import SendPermanentError, SendTemporaryError, SmtpSession
@@ -47,9 +47,11 @@ async def drain(app, now: Callable[[], datetime], *, stop: Callable[[], bool] = 
                 smtp: SmtpSession | None = None) -> DrainResult:
     """Send every outbox row due at `now()` over one kept SMTP connection; each row's outcome is
     committed on its own right after the server answered. Rows queued while draining (the petugas
-    notice about a failed mail) go out in the same call. Tests skip a backoff by passing a later `now`."""
+    notice about a failed mail) go out in the same call. Tests skip a backoff by passing a later `now`.
+    A caller that passes `smtp` keeps the connection open for its next drain and closes it itself."""
     result = DrainResult()
     session_smtp = smtp or session_for(app.cfg)
+    opened_before = session_smtp.opened
     seen: set[int] = set()
     try:
         for _ in range(MAX_PASSES):
@@ -65,8 +67,9 @@ async def drain(app, now: Callable[[], datetime], *, stop: Callable[[], bool] = 
             if not await _send_rows(app, due, now, stop, session_smtp, result):
                 break
     finally:
-        await session_smtp.close()
-        result.connections = session_smtp.opened
+        if smtp is None:
+            await session_smtp.close()
+        result.connections = session_smtp.opened - opened_before
     return result
 
 
@@ -98,13 +101,15 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
 
 def _claim(app, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, str]]:
     """Claim the rows of `ids` still pending and due; returns what is needed to send them."""
+    t = db.OutboxRow.__table__
     with app.sessions.begin() as session:
-        rows = session.scalars(select(db.OutboxRow).where(
-            db.OutboxRow.id.in_(ids), db.OutboxRow.status == "pending", db.OutboxRow.next_attempt_at <= at)
-            .order_by(db.OutboxRow.id)).all()        # others were sent, or claimed by another sender
-        for row in rows:
-            row.claimed_at, row.next_attempt_at = at, at + SEND_LEASE
-        return [(row.id, row.raw, row.sender, row.recipient) for row in rows]
+        rows = session.execute(select(t.c.id, t.c.raw, t.c.sender, t.c.recipient).where(
+            t.c.id.in_(ids), t.c.status == "pending", t.c.next_attempt_at <= at)
+            .order_by(t.c.id)).all()        # others were sent, or claimed by another sender
+        if rows:
+            session.execute(update(t).where(t.c.id.in_([r.id for r in rows]))
+                            .values(claimed_at=at, next_attempt_at=at + SEND_LEASE))
+        return [tuple(r) for r in rows]
 
 
 def _unclaim(app, ids: list[int], at: datetime) -> None:
@@ -117,16 +122,21 @@ def _unclaim(app, ids: list[int], at: datetime) -> None:
 
 def _record(app, row_id: int, error, now, result: DrainResult) -> bool:
     """Write one outcome; False when the error was temporary (the round should end)."""
+    if error is None:
+        # The common case in one statement: the row is not loaded again (its raw bytes are large).
+        t = db.OutboxRow.__table__
+        with app.sessions.begin() as session:
+            message_id, recipient, kind = session.execute(
+                update(t).where(t.c.id == row_id)
+                .values(status="sent", sent_at=now(), attempts=t.c.attempts + 1, claimed_at=None)
+                .returning(t.c.message_id, t.c.recipient, t.c.kind)).one()
+        result.sent += 1
+        log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row_id, message_id, recipient, kind)
+        return True
     with app.sessions.begin() as session:
         row = session.get(db.OutboxRow, row_id)
         row.attempts += 1
         row.claimed_at = None
-        if error is None:
-            row.status, row.sent_at = "sent", now()
-            result.sent += 1
-            log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row.id, row.message_id,
-                     row.recipient, row.kind)
-            return True
         result.errors.append(str(error))
         if isinstance(error, SendPermanentError):
             _fail(app, session, row, now(), str(error))

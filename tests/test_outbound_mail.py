@@ -40,3 +40,46 @@ def test_scheduled_mail_is_auto_generated_and_tag_not_doubled():
     m = parsed(built)
     assert m["Auto-Submitted"] == "auto-generated" and "In-Reply-To" not in m
     assert str(m["Subject"]).count("PUB-2026-0001") == 1
+
+
+def _env(**kw) -> Envelope:
+    return Envelope(**{"to": ("a@b.id",), "message_id": "m@mailbot.bps.go.id",
+                       "date": datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), **kw})
+
+
+def test_long_headers_fold_under_78_columns_and_read_back_whole():
+    refs = tuple(f"{'r' * 30}{n}@mail.gmail.com" for n in range(6))
+    subject = "Permintaan publikasi Statistik Daerah Provinsi Sumatera Selatan 2025 dan Sumatera Selatan Dalam Angka"
+    built = build_message(_env(references=refs, in_reply_to="last@x.id"), subject, "isi",
+                          from_addr="d@bps.go.id", from_name="BPS")
+    head = built.raw.split(b"\n\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\n")) <= 78
+    m = parsed(built)
+    assert str(m["Subject"]) == subject
+    assert m["References"].split() == [f"<{r}>" for r in (*refs, "last@x.id")]
+
+
+def test_a_line_break_in_a_header_value_cannot_add_a_header():
+    built = build_message(_env(), "Halo\nBcc: evil@x.id", "isi", from_addr="d@bps.go.id", from_name="BPS")
+    m = parsed(built)
+    assert "Bcc" not in m and str(m["Subject"]) == "Halo Bcc: evil@x.id"
+
+
+def test_attachment_names_of_any_length_and_script_survive_the_round_trip():
+    names = ["Statistik Daerah — Kota Palembang, edisi revisi (final) " * 4 + ".pdf", 'laporan "akhir".pdf',
+             "الإحصاء.pdf", "統計年鑑 2025.xlsx", "plain.zip"]
+    files = tuple(FilePart(n, bytes(range(256)) * 40) for n in names)
+    built = build_message(_env(), "Softcopy", "Terlampir.", from_addr="d@bps.go.id", from_name="BPS",
+                          attachments=files)
+    assert max(len(line) for line in built.raw.split(b"\n")) < 998
+    got = [(a.get_filename(), a.get_content()) for a in parsed(built).iter_attachments()]
+    assert got == [(n, bytes(range(256)) * 40) for n in names]
+
+
+def test_text_keeps_every_line_and_character():
+    text = "Yth. Bapak/Ibu,\n\n= tanda sama dengan\nbaris berakhir spasi   \n.titik di awal\n" + "é" * 200 + "\n"
+    built = build_message(_env(), "Isi", text, from_addr="d@bps.go.id", from_name="Badan Pusat Statistik — Sumsel")
+    m = parsed(built)
+    assert m.get_body(("plain",)).get_content() == text
+    assert m["From"].addresses[0].display_name == "Badan Pusat Statistik — Sumsel"
+    assert max(len(line) for line in built.raw.split(b"\n")) <= 78
