@@ -19,8 +19,7 @@ def open_request(unit: Unit, customer: str, name: str, text: str, language: str,
                  linked_ref: str | None = None) -> db.CaseRow:
     """A new case with its catalog guesses; the customer is acknowledged and petugas told."""
     from .domain.case import open_case
-    row = unit.new_case(customer, name, text, language)
-    row.linked_ref = linked_ref
+    row = unit.new_case(customer, name, text, language, linked_ref)
     guesses = unit.app.match_catalog(unit.session, text)
     row.guesses = json.dumps(guesses)
     _, effects = open_case(row.ref, customer, name, unit.today)

@@ -87,12 +87,13 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
             if stop():
                 _unclaim(app, [c[0] for c in claimed[n:]], now())
                 return False
+            refused: dict[str, tuple[int, str]] = {}
             try:
-                await smtp.send(raw, sender, recipient)
+                refused = await smtp.send(raw, sender, db.recipients_of(recipient))
                 error = None
             except (SendPermanentError, SendTemporaryError) as exc:
                 error = exc
-            if not _record(app, row_id, error, now, result):
+            if not _record(app, row_id, error, now, result, refused):
                 # The server is likely down for every other row too: stop, try again next round.
                 _unclaim(app, [c[0] for c in claimed[n + 1:]], now())
                 return False
@@ -120,18 +121,25 @@ def _unclaim(app, ids: list[int], at: datetime) -> None:
             row.claimed_at, row.next_attempt_at = None, at
 
 
-def _record(app, row_id: int, error, now, result: DrainResult) -> bool:
-    """Write one outcome; False when the error was temporary (the round should end)."""
+def _record(app, row_id: int, error, now, result: DrainResult, refused: dict[str, tuple[int, str]]) -> bool:
+    """Write one outcome; False when the error was temporary (the round should end). `refused`: the
+    recipients of a staff list the server turned down while it took the mail for the others."""
     if error is None:
         # The common case in one statement: the row is not loaded again (its raw bytes are large).
         t = db.OutboxRow.__table__
+        note = "; ".join(f"{r}: {code} {text}" for r, (code, text) in refused.items())
         with app.sessions.begin() as session:
-            message_id, recipient, kind = session.execute(
+            message_id, recipient, kind, case_id = session.execute(
                 update(t).where(t.c.id == row_id)
-                .values(status="sent", sent_at=now(), attempts=t.c.attempts + 1, claimed_at=None)
-                .returning(t.c.message_id, t.c.recipient, t.c.kind)).one()
+                .values(status="sent", sent_at=now(), attempts=t.c.attempts + 1, claimed_at=None,
+                        last_error=f"refused: {note}"[:2000] if refused else "")
+                .returning(t.c.message_id, t.c.recipient, t.c.kind, t.c.case_id)).one()
+            if refused:
+                db.add_event(session, case_id, now(), "send_refused", "system", note[:1000])
         result.sent += 1
         log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row_id, message_id, recipient, kind)
+        if refused:
+            log.warning("action=send_refused outbox=%s refused=%s", row_id, note)
         return True
     with app.sessions.begin() as session:
         row = session.get(db.OutboxRow, row_id)

@@ -20,7 +20,7 @@ from .inbound.auth import authenticated
 from .inbound.correlate import find_tag
 from .inbound.model import ParsedMail
 from .inbound.parse import parse_message
-from .inbound.screening import screen
+from .inbound.screening import Screening, screen
 from .outbound.templates import Templates
 from .unit import Unit
 
@@ -95,13 +95,14 @@ class App:
             known = session.scalar(select(db.InboundRow).where(db.InboundRow.message_id == mail.message_id))
             if known is not None:
                 return Outcome(mail.message_id, "duplicate")
+            verdict = screen(mail, self.cfg.office.message_id_domain)
             inbound = db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
-                                    sender=mail.from_addr, subject=mail.subject[:2000],
+                                    sender=mail.from_addr, subject=mail.subject[:2000], verdict=verdict.verdict,
                                     raw_path=self.storage.put_raw(raw), received_at=now)
             session.add(inbound)
             session.flush()
             unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
-            action, row = self._route(unit, mail, inbound)
+            action, row = self._route(unit, mail, verdict, inbound)
             inbound.outcome = action
             inbound.case_id = row.id if row is not None else None
             ref = row.ref if row is not None else None
@@ -109,10 +110,9 @@ class App:
                  (time.monotonic() - started) * 1000)
         return Outcome(mail.message_id, action, ref)
 
-    def _route(self, unit: Unit, mail: ParsedMail, inbound: db.InboundRow) -> tuple[str, db.CaseRow | None]:
+    def _route(self, unit: Unit, mail: ParsedMail, verdict: Screening,
+               inbound: db.InboundRow) -> tuple[str, db.CaseRow | None]:
         from .customer import handle_customer
-        verdict = screen(mail, self.cfg.office.message_id_domain)
-        inbound.verdict = verdict.verdict
         if verdict.verdict == "own" or mail.from_addr == self.cfg.office.service_address:
             return "ignored_own", None
         if not mail.from_addr:

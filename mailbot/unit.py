@@ -57,14 +57,16 @@ class Unit:
         return self.app.cfg
 
     # --- cases ------------------------------------------------------------------
-    def new_case(self, customer: str, name: str, request_text: str, language: str) -> db.CaseRow:
+    def new_case(self, customer: str, name: str, request_text: str, language: str,
+                 linked_ref: str | None = None) -> db.CaseRow:
         """Open a case with the next gap-free number of this year."""
         seq = db.next_seq(self.session, f"case-{self.today.year}")
         ref = format_number(CASE_PATTERN, seq, self.today)
         row = db.CaseRow(ref=ref, state=State.NEW.value, customer=customer, customer_name=(name or "")[:200],
                          language=language, request_text=request_text[:20000],
-                         thread_token=secrets.token_hex(5).upper(), opened_on=self.today,
-                         created_at=self.now, updated_at=self.now, deliverables="[]", guesses="[]")
+                         linked_ref=linked_ref, thread_token=secrets.token_hex(5).upper(), opened_on=self.today,
+                         created_at=self.now, updated_at=self.now, deliverables="[]", guesses="[]",
+                         items=[])                 # known empty: no query to load them
         self.session.add(row)
         self.session.flush()
         return row
@@ -146,8 +148,10 @@ class Unit:
         return list(getattr(self.cfg.roles, audience) or (self.cfg.roles.petugas if audience == "supervisor" else ()))
 
     def notify(self, row: db.CaseRow | None, audience: str, template: str, *, attachments: tuple[FilePart, ...] = (),
-               to: list[str] | None = None, **extra) -> list[db.OutboxRow]:
-        """Render `template` for `audience` and queue one mail per recipient."""
+               to: list[str] | None = None, **extra) -> list[db.OutboxRow | None]:
+        """Render `template` for `audience` and queue it: one mail per customer (customers never see
+        one another), one mail to a whole staff list (one message for the server to carry, and each
+        of them sees who else was told)."""
         lang = row.language if (row is not None and audience == "customer") else "id"
         ctx = {**self.base_context(), "case": self.case_view(row) if row else None, "audience": audience, **extra}
         if audience != "customer" and row is not None:
@@ -157,29 +161,36 @@ class Unit:
         if audience in ("petugas", "bendahara") and row is not None:
             subject = f"{subject} (kode {row.thread_token})"
         kind = f"{audience}:{template}"
+        addresses = list(dict.fromkeys(to if to is not None else self.recipients(row, audience)))
+        groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
         # One mail handled may trigger the same notice twice (SETUJU and a KTP in one mail): send it once.
         # Multi-part deliveries differ in their subject, so they are never folded.
-        return [self.enqueue(addr, subject, body, kind=kind, row=row, attachments=attachments)
-                for addr in (to if to is not None else self.recipients(row, audience))
-                if not any(q.recipient == addr and q.kind == kind and q.subject.endswith(subject) and
-                           q.case_id == (row.id if row else None) for q in self.queued)]
+        return [self.enqueue(group, subject, body, kind=kind, row=row, attachments=attachments)
+                for group in groups
+                if not any(q.recipient == db.RECIPIENT_SEP.join(group) and q.kind == kind and
+                           q.subject.endswith(subject) and q.case_id == (row.id if row else None)
+                           for q in self.queued)]
 
-    def enqueue(self, to: str, subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
+    def enqueue(self, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
                 attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> db.OutboxRow | None:
         """Build the message now (so a retry sends the same bytes) and put it in the outbox."""
-        if kind in AUTO_REPLY_KINDS and to == self.trigger_sender and self._over_reply_cap(to):
-            self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to}: {kind}")
-            log.warning("action=reply_suppressed to=%s kind=%s", to, kind)
-            return None
+        # The lookups below read only flushed rows (inbound mail, earlier outbox rows) and count this
+        # unit's own rows from `queued`: flushing what is pending first would only cost time.
+        with self.session.no_autoflush:
+            if kind in AUTO_REPLY_KINDS and to == (self.trigger_sender,) and self._over_reply_cap(to[0]):
+                self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
+                log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
+                return None
+            root = self._root_id(row) if row is not None else None
+            in_reply_to = self._answers(row, to, kind, root)
         message_id = f"{secrets.token_hex(12)}@{self.cfg.office.message_id_domain}"
-        root = self._root_id(row) if row is not None else None
-        env = Envelope(to=(to,), message_id=message_id, date=self.now, case_ref=row.ref if row else None,
-                       in_reply_to=self._answers(row, to, kind, root),
-                       references=tuple(r for r in (root, *references) if r), scheduled=self.scheduled)
+        env = Envelope(to=to, message_id=message_id, date=self.now, case_ref=row.ref if row else None,
+                       in_reply_to=in_reply_to, references=tuple(r for r in (root, *references) if r),
+                       scheduled=self.scheduled)
         built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
                               from_name=self.cfg.smtp.from_name, attachments=attachments)
         out = db.OutboxRow(message_id=message_id, case_id=row.id if row else None, kind=kind,
-                           sender=self.cfg.office.service_address, recipient=to,
+                           sender=self.cfg.office.service_address, recipient=db.RECIPIENT_SEP.join(to),
                            subject=built.subject, raw=built.raw, status="pending", attempts=0,
                            next_attempt_at=self.now, created_at=self.now, last_error="")
         self.session.add(out)
@@ -192,20 +203,21 @@ class Unit:
         sent = self.session.scalar(select(func.count()).select_from(db.OutboxRow).where(
             db.OutboxRow.recipient == to, db.OutboxRow.created_at >= since,
             db.OutboxRow.kind.in_(AUTO_REPLY_KINDS)))
-        return (sent or 0) + sum(1 for q in self.queued if q.recipient == to
+        # the database counts this unit's rows that were flushed already; the others are counted here
+        return (sent or 0) + sum(1 for q in self.queued if q.id is None and q.recipient == to
                                  and q.kind in AUTO_REPLY_KINDS) >= cap
 
-    def _answers(self, row: db.CaseRow | None, to: str, kind: str, root: str | None) -> str | None:
+    def _answers(self, row: db.CaseRow | None, to: tuple[str, ...], kind: str, root: str | None) -> str | None:
         """The message a mail answers: the mail being handled when it came from this recipient (or a
         staff notice about it); for a customer otherwise their own latest mail on the case, so their
         client threads it — never a staff member's internal message."""
         if row is None:
             return None
         if kind.startswith("customer:"):
-            if to == self.trigger_sender and not self.scheduled:
+            if to == (self.trigger_sender,) and not self.scheduled:
                 return self.trigger_id
             return self.session.scalar(select(db.InboundRow.message_id).where(
-                db.InboundRow.case_id == row.id, db.InboundRow.sender == to)
+                db.InboundRow.case_id == row.id, db.InboundRow.sender == to[0])
                 .order_by(db.InboundRow.id.desc()).limit(1)) or root
         return root if self.scheduled else self.trigger_id
 

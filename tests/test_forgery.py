@@ -234,7 +234,7 @@ def assert_refused_at_gate(o: Office, msg, case: Case | None, role: str, claimed
         warnings = [m for m in o.world.sent_to(address) if "perintah ditolak" in str(m["Subject"])]
         assert len(warnings) == 1, o.subjects_to(address)
         assert why in body_of(warnings[0]) and claimed in str(warnings[0]["Subject"])
-    recipients = {str(m["To"]) for m in o.world.sent()}
+    recipients = {a.addr_spec for m in o.world.sent() for a in m["To"].addresses}
     assert recipients <= set(LISTS[role]), recipients       # never a Reply-To, never anyone else
     refused = [e for e in o.events_since(since) if e[1] == "refused_sender"]
     assert len(refused) == 1 and refused[0][2] == claimed and why in refused[0][3], o.events_since(since)

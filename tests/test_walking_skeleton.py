@@ -38,7 +38,11 @@ def test_request_opens_case_acknowledges_and_notifies_once(world):
         note = body_of(notes[0])
         assert "#1 " in note and "ITEM" in note              # the numbered guess ITEM #1 picks
         assert "JELAS" in note and "budi.santoso@gmail.com" in note
-    assert len(world.smtp.messages) == 1 + len(PETUGAS)
+    # one notice for the whole petugas list: one mail, one SMTP transaction, every petugas a recipient
+    assert len(world.smtp.messages) == 2
+    notice = next(m for m in world.smtp.messages if "budi.santoso@gmail.com" not in m.rcpt_tos)
+    assert sorted(notice.rcpt_tos) == sorted(PETUGAS)
+    assert notice.message["To"].addresses and {a.addr_spec for a in notice.message["To"].addresses} == set(PETUGAS)
 
     assert world.imap.list_messages("INBOX") == []
     assert len(world.imap.list_messages("Processed")) == 1
@@ -46,7 +50,7 @@ def test_request_opens_case_acknowledges_and_notifies_once(world):
     # A second run finds nothing and sends nothing.
     again = world.run_once()
     assert again["mail"] == {} and again["outbox"]["sent"] == 0
-    assert len(world.smtp.messages) == 1 + len(PETUGAS)
+    assert len(world.smtp.messages) == 2
 
     shown = world.case(ref)
     assert shown["customer"] == "budi.santoso@gmail.com"

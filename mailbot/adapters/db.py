@@ -143,7 +143,8 @@ class OutboxRow(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     sender: Mapped[str] = mapped_column(String(320))
-    recipient: Mapped[str] = mapped_column(String(320), index=True)   # one mail, one recipient
+    # A customer, or a whole staff list in one mail: the addresses joined by RECIPIENT_SEP.
+    recipient: Mapped[str] = mapped_column(Text, index=True)
     subject: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)   # pending, sent, failed
@@ -153,6 +154,14 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+RECIPIENT_SEP = ", "
+
+
+def recipients_of(recipient: str) -> list[str]:
+    """The envelope recipients of an outbox row."""
+    return recipient.split(RECIPIENT_SEP)
 
 
 class DocumentRow(Base):

@@ -163,11 +163,12 @@ class SmtpSession:
         self._used = False
         return smtp
 
-    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
-        """Deliver one message to one recipient; raises SendTemporaryError or SendPermanentError."""
+    async def send(self, raw: bytes, sender: str, recipients: list[str]) -> dict[str, tuple[int, str]]:
+        """Deliver one message; returns the recipients the server refused while it took the others.
+        Raises SendTemporaryError or SendPermanentError (every recipient refused counts as the latter)."""
         reused = self._smtp is not None and self._used
         try:
-            await self._send_once(raw, sender, recipient)
+            return await self._send_once(raw, sender, recipients)
         except SendTemporaryError as exc:
             # A server may drop an idle or busy connection between messages (or answer 421): that says
             # nothing about this message, so try it once more on a fresh connection. Not after a timeout:
@@ -175,14 +176,15 @@ class SmtpSession:
             if not (reused and _connection_gone(exc.__cause__)):
                 raise
             log.info("action=smtp_reconnect where=%s error=%s", self.where, exc)
-            await self._send_once(raw, sender, recipient)
+            return await self._send_once(raw, sender, recipients)
 
-    async def _send_once(self, raw: bytes, sender: str, recipient: str) -> None:
+    async def _send_once(self, raw: bytes, sender: str, recipients: list[str]) -> dict[str, tuple[int, str]]:
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._open()
             self._used = True
-            await self._smtp.sendmail(sender, [recipient], raw)
+            refused, _ = await self._smtp.sendmail(sender, list(recipients), raw)
+            return {r: (resp.code, resp.message) for r, resp in refused.items()}
         except Exception as exc:      # classified below; the connection is not trusted again
             await self.close()
             classified = classify(exc, self.where, self.username)

@@ -420,7 +420,7 @@ def _safe_header(msg: Message, name: str) -> str:
     """One header of an embedded message, decoded, or "" (never raises)."""
     try:
         value = msg.get(name)
-        return _unfold(str(value)) if value is not None else ""
+        return _decode_words(_unfold(str(value))) if value is not None else ""
     except Exception:
         return ""
 
@@ -491,15 +491,12 @@ def _return_path(value: str | None) -> str | None:
 
 
 def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
-    """The stdlib parse; on pathological input (deep nesting) the legacy parser, then headers only."""
+    """The stdlib parse into plain (compat32) Message objects; headers only when the structure is
+    too deep. The structure is all that is asked of it: every header that is read is decoded here
+    (`_read_headers`, `_safe_header`, `_filename`), not by the message objects, whose header registry
+    (policy.default) re-parses a header on every access and made parsing the largest cost of intake."""
     try:
-        return email.message_from_bytes(raw, policy=_POLICY)
-    except RecursionError:
-        pass
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        defects.append("pathological structure: parsed with the legacy parser")
-        return msg
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
     except RecursionError:
         pass
     msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
