@@ -304,8 +304,22 @@ class Mailbox:
                 return True
         with self._op("IDLE") as client:
             client.idle()
-            responses = client.idle_check(timeout=timeout)
-            _text_done, more = client.idle_done()
+            try:
+                responses = client.idle_check(timeout=timeout)
+            except imaplib.IMAP4.abort as exc:
+                if "unterminated line" not in str(exc):
+                    raise
+                # imapclient reads IDLE responses from a non-blocking socket and takes a line the
+                # server is still writing for a broken one (pymap writes its responses in pieces).
+                # The server did speak, but the half-read line leaves the session unusable: open a
+                # new one, and let the caller look at the mailbox.
+                responses = None
+            else:
+                _text_done, more = client.idle_done()
+        if responses is None:
+            log.info("IDLE response arrived in pieces; reconnecting to %s", self.mailbox)
+            self.connect()
+            return True
         if any(_announces_mail(r) for r in [*responses, *more]):
             return True
         # Mail that arrived just as IDLE began may be announced in the reply to IDLE itself, which
