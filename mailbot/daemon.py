@@ -63,8 +63,8 @@ async def run_once(app, clock: Clock) -> dict:
 
     As in the daemon, the outbox is sent while the mailbox is still being worked: each group of
     handled mails, once durable and moved, wakes the sender, which keeps one SMTP connection."""
-    lock = acquire_lock(app.cfg, app.engine)
     smtp = session_for(app.cfg)
+    lock = acquire_lock(app.cfg, app.engine)
     try:
         release_claims(app, clock())
         result: dict = {}

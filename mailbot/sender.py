@@ -103,13 +103,13 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
 def _claim(app, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, str]]:
     """Claim the rows of `ids` still pending and due; returns what is needed to send them."""
     t = db.OutboxRow.__table__
-    with app.sessions.begin() as session:
-        rows = session.execute(select(t.c.id, t.c.raw, t.c.sender, t.c.recipient).where(
+    with app.engine.begin() as conn:        # Core, no ORM session: this runs for every batch sent
+        rows = conn.execute(select(t.c.id, t.c.raw, t.c.sender, t.c.recipient).where(
             t.c.id.in_(ids), t.c.status == "pending", t.c.next_attempt_at <= at)
             .order_by(t.c.id)).all()        # others were sent, or claimed by another sender
         if rows:
-            session.execute(update(t).where(t.c.id.in_([r.id for r in rows]))
-                            .values(claimed_at=at, next_attempt_at=at + SEND_LEASE))
+            conn.execute(update(t).where(t.c.id.in_([r.id for r in rows]))
+                         .values(claimed_at=at, next_attempt_at=at + SEND_LEASE))
         return [tuple(r) for r in rows]
 
 
@@ -125,17 +125,21 @@ def _record(app, row_id: int, error, now, result: DrainResult, refused: dict[str
     """Write one outcome; False when the error was temporary (the round should end). `refused`: the
     recipients of a staff list the server turned down while it took the mail for the others."""
     if error is None:
-        # The common case in one statement: the row is not loaded again (its raw bytes are large).
+        # The common case in one statement on a Core connection, committed at once (a crash after the
+        # send and before this commit sends the mail again, with the same Message-ID); the row is not
+        # loaded again (its raw bytes are large).
         t = db.OutboxRow.__table__
         note = "; ".join(f"{r}: {code} {text}" for r, (code, text) in refused.items())
-        with app.sessions.begin() as session:
-            message_id, recipient, kind, case_id = session.execute(
-                update(t).where(t.c.id == row_id)
-                .values(status="sent", sent_at=now(), attempts=t.c.attempts + 1, claimed_at=None,
-                        last_error=f"refused: {note}"[:2000] if refused else "")
+        values = {"status": "sent", "sent_at": now(), "attempts": t.c.attempts + 1, "claimed_at": None}
+        if refused:                      # else the error of an earlier attempt stays on record
+            values["last_error"] = f"refused: {note}"[:2000]
+        with app.engine.begin() as conn:
+            message_id, recipient, kind, case_id = conn.execute(
+                update(t).where(t.c.id == row_id).values(**values)
                 .returning(t.c.message_id, t.c.recipient, t.c.kind, t.c.case_id)).one()
             if refused:
-                db.add_event(session, case_id, now(), "send_refused", "system", note[:1000])
+                conn.execute(db.EventRow.__table__.insert().values(
+                    case_id=case_id, at=now(), kind="send_refused", actor="system", detail=note[:1000]))
         result.sent += 1
         log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row_id, message_id, recipient, kind)
         if refused:
