@@ -95,3 +95,43 @@ def test_a_broken_template_is_refused_with_file_and_line_and_the_old_ones_stay(t
     assert templates.exists("mail/ack.id.txt")                 # the environment in use is unchanged
     with pytest.raises(TemplateError):
         Templates(tmp_path)
+
+
+def test_sqlite_write_turn_passes_on_after_commit_rollback_and_a_broken_connection(tmp_path):
+    import threading
+
+    from sqlalchemy import text
+
+    from mailbot.adapters.db import make_engine
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+
+    def other_thread_writes(value: int) -> bool:
+        done = threading.Event()
+
+        def write():
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": value})
+            done.set()
+        threading.Thread(target=write, daemon=True).start()
+        return done.wait(5)               # a turn never given back would hold it for 30 s
+
+    with engine.connect() as conn:        # a transaction rolled back, its connection still open
+        trans = conn.begin()
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        trans.rollback()
+        assert other_thread_writes(2)
+    conn = engine.connect()               # a connection that breaks in the middle of a transaction
+    conn.begin()
+    conn.execute(text("INSERT INTO t VALUES (3)"))
+    conn.invalidate()
+    assert other_thread_writes(4)
+    conn.close()
+    with engine.connect() as conn:        # a transaction committed, its connection still open
+        with conn.begin():
+            conn.execute(text("INSERT INTO t VALUES (5)"))
+        assert other_thread_writes(6)
+    with engine.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(text("SELECT x FROM t"))) == [2, 4, 5, 6]
+    engine.dispose()
