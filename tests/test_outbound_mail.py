@@ -59,10 +59,13 @@ def test_long_headers_fold_under_78_columns_and_read_back_whole():
     assert m["References"].split() == [f"<{r}>" for r in (*refs, "last@x.id")]
 
 
-def test_a_line_break_in_a_header_value_cannot_add_a_header():
-    built = build_message(_env(), "Halo\nBcc: evil@x.id", "isi", from_addr="d@bps.go.id", from_name="BPS")
+def test_a_line_break_in_a_header_value_or_file_name_cannot_add_a_header():
+    built = build_message(_env(), "Halo\nBcc: evil@x.id", "isi", from_addr="d@bps.go.id", from_name="BPS",
+                          attachments=(FilePart("a.pdf\r\nContent-Type: text/html", b"%PDF", "application/pdf"),))
     m = parsed(built)
     assert "Bcc" not in m and str(m["Subject"]) == "Halo Bcc: evil@x.id"
+    (part,) = m.iter_attachments()
+    assert part.get_filename() == "a.pdf Content-Type: text/html" and part.get_content_type() == "application/pdf"
 
 
 def test_attachment_names_of_any_length_and_script_survive_the_round_trip():

@@ -77,6 +77,7 @@ def _fold(name: str, value: str) -> str:
 
 def _param(name: str, value: str) -> str:
     """A MIME parameter: quoted when ASCII, else RFC 2231 UTF-8, in continuations when long."""
+    value = " ".join(value.splitlines())
     if value.isascii():
         return f'{name}="' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     encoded = quote(value, safe="")
