@@ -138,8 +138,7 @@ def _record(app, row_id: int, error, now, result: DrainResult, refused: dict[str
                 update(t).where(t.c.id == row_id).values(**values)
                 .returning(t.c.message_id, t.c.recipient, t.c.kind, t.c.case_id)).one()
             if refused:
-                conn.execute(db.EventRow.__table__.insert().values(
-                    case_id=case_id, at=now(), kind="send_refused", actor="system", detail=note[:1000]))
+                db.add_event(conn, case_id, now(), "send_refused", "system", note[:1000])
         result.sent += 1
         log.info("action=sent outbox=%s message_id=%s to=%s kind=%s", row_id, message_id, recipient, kind)
         if refused:

@@ -11,7 +11,7 @@ from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinar
                         UniqueConstraint, create_engine, event, select, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from ..domain.case import Case, Item
@@ -391,8 +391,14 @@ def store_case(row: CaseRow, case: Case, now: datetime) -> None:
     row.updated_at = now
 
 
-def add_event(session: Session, case_id: int | None, at: datetime, kind: str, actor: str, detail: str = "") -> None:
-    session.add(EventRow(case_id=case_id, at=at, kind=kind, actor=actor, detail=detail))
+def add_event(session: Session | Connection, case_id: int | None, at: datetime, kind: str, actor: str,
+              detail: str = "") -> None:
+    """One line of a case's audit trail, in an ORM session or on a Core connection (the sender's)."""
+    values = {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "detail": detail}
+    if isinstance(session, Session):
+        session.add(EventRow(**values))
+    else:
+        session.execute(EventRow.__table__.insert().values(**values))
 
 
 def utc(dt: datetime) -> datetime:
