@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from ..domain.case import Case, Item
+from .storage import fsync_path
 from ..domain.states import State
 
 
@@ -307,22 +307,10 @@ def make_durable(engine: Engine) -> None:
         return
     wal = Path(database + "-wal")
     try:
-        fd = os.open(wal, os.O_RDONLY)
+        fsync_path(wal)
     except FileNotFoundError:
         return                          # nothing was ever written through the log
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _fsync_dir(wal.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(wal.parent)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

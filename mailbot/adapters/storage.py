@@ -38,7 +38,7 @@ class Storage:
             Path(tmp).unlink(missing_ok=True)
             raise
         if self.sync_each:
-            _fsync_dir(path.parent)
+            fsync_path(path.parent)
         else:
             with self._lock:
                 self._unsynced.add(path)
@@ -49,15 +49,11 @@ class Storage:
             paths, self._unsynced = self._unsynced, set()
         for path in paths:
             try:
-                fd = os.open(path, os.O_RDONLY)
+                fsync_path(path)
             except FileNotFoundError:
                 continue                 # purged meanwhile (retention)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
         for directory in {p.parent for p in paths}:
-            _fsync_dir(directory)
+            fsync_path(directory)
 
     def put(self, data: bytes) -> str:
         """Store `data`; returns its sha256 (the file id)."""
@@ -92,8 +88,9 @@ class Storage:
         return str(rel)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Force what was written to a file, or the entries of a directory, to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
