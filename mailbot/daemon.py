@@ -28,7 +28,7 @@ from .adapters.imap import Mailbox, MailboxError
 from .intake import mailbox_for, process_pending
 from .jobs import run_due
 from .lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
-from .sender import drain, release_claims, session_for
+from .sender import DrainResult, drain, release_claims, session_for
 
 log = logging.getLogger("mailbot")
 Clock = Callable[[], datetime]
@@ -79,35 +79,32 @@ async def run_once(app, clock: Clock) -> dict:
         finally:
             intake_done.set()
             wake.set()
-            totals = await sending
+            sent = await sending
         result["jobs"] = await asyncio.to_thread(run_due, app, clock())
-        if not totals["deferred"]:          # a server found unwell in this run is not asked again
-            last = await drain(app, clock, smtp=smtp)
-            totals = {k: totals[k] + getattr(last, k) for k in totals}
-        result["outbox"] = totals
+        if not sent.deferred:               # a server found unwell in this run is not asked again
+            sent.add(await drain(app, clock, smtp=smtp))
+        result["outbox"] = sent.counts()
         return result
     finally:
         await smtp.close()
         lock.release()
 
 
-async def _send_while_intake(app, clock: Clock, smtp, wake: asyncio.Event, intake_done: asyncio.Event) -> dict:
+async def _send_while_intake(app, clock: Clock, smtp, wake: asyncio.Event,
+                             intake_done: asyncio.Event) -> DrainResult:
     """Drain each time intake moved a group of mails, until intake is done or the SMTP server is found
-    unwell (a mail deferred); the sums of what was sent."""
-    totals = {"sent": 0, "deferred": 0, "failed": 0}
-    while not intake_done.is_set() and not totals["deferred"]:
+    unwell (a mail deferred); what was sent, all drains together."""
+    sent = DrainResult()
+    while not sent.deferred:
         await wake.wait()
         wake.clear()
         if intake_done.is_set():
             break                           # the final drain, after the jobs, takes the rest
         try:
-            r = await drain(app, clock, smtp=smtp)
+            sent.add(await drain(app, clock, smtp=smtp))
         except Exception as exc:            # noqa: BLE001 - the final drain tries again
             log.error("action=drain_failed error=%s", _one_line(exc))
-            continue
-        for k in totals:
-            totals[k] += getattr(r, k)
-    return totals
+    return sent
 
 
 async def run_forever(app, clock: Clock) -> int:

@@ -37,6 +37,16 @@ class DrainResult:
     connections: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: "DrainResult") -> None:
+        """Fold a later drain of the same run into this one."""
+        self.sent, self.deferred, self.failed = (self.sent + other.sent, self.deferred + other.deferred,
+                                                 self.failed + other.failed)
+        self.connections += other.connections
+        self.errors += other.errors
+
+    def counts(self) -> dict[str, int]:
+        return {"sent": self.sent, "deferred": self.deferred, "failed": self.failed}
+
 
 def session_for(cfg) -> SmtpSession:
     s = cfg.smtp

@@ -167,7 +167,7 @@ class Unit:
         # Multi-part deliveries differ in their subject, so they are never folded.
         return [self.enqueue(group, subject, body, kind=kind, row=row, attachments=attachments)
                 for group in groups
-                if not any(q.recipient == db.RECIPIENT_SEP.join(group) and q.kind == kind and
+                if not any(q.recipient == db.recipient_field(group) and q.kind == kind and
                            q.subject.endswith(subject) and q.case_id == (row.id if row else None)
                            for q in self.queued)]
 
@@ -190,7 +190,7 @@ class Unit:
         built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
                               from_name=self.cfg.smtp.from_name, attachments=attachments)
         out = db.OutboxRow(message_id=message_id, case_id=row.id if row else None, kind=kind,
-                           sender=self.cfg.office.service_address, recipient=db.RECIPIENT_SEP.join(to),
+                           sender=self.cfg.office.service_address, recipient=db.recipient_field(to),
                            subject=built.subject, raw=built.raw, status="pending", attempts=0,
                            next_attempt_at=self.now, created_at=self.now, last_error="")
         self.session.add(out)

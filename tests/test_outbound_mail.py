@@ -57,6 +57,11 @@ def test_long_headers_fold_under_78_columns_and_read_back_whole():
     m = parsed(built)
     assert str(m["Subject"]) == subject
     assert m["References"].split() == [f"<{r}>" for r in (*refs, "last@x.id")]
+    # every word ending in a colon (a long chain of reply prefixes) folds like any other
+    chain = "Re: Fwd: " * 12 + "halo"
+    built = build_message(_env(), chain, "isi", from_addr="d@bps.go.id", from_name="BPS")
+    assert max(len(line) for line in built.raw.split(b"\n\n", 1)[0].split(b"\n")) <= 78
+    assert str(parsed(built)["Subject"]) == chain
 
 
 def test_a_line_break_in_a_header_value_or_file_name_cannot_add_a_header():

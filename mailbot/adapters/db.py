@@ -144,7 +144,7 @@ class OutboxRow(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     sender: Mapped[str] = mapped_column(String(320))
-    # A customer, or a whole staff list in one mail: the addresses joined by RECIPIENT_SEP.
+    # A customer, or a whole staff list in one mail: see recipient_field / recipients_of.
     recipient: Mapped[str] = mapped_column(Text, index=True)
     subject: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
@@ -158,6 +158,11 @@ class OutboxRow(Base):
 
 
 RECIPIENT_SEP = ", "
+
+
+def recipient_field(addresses: tuple[str, ...]) -> str:
+    """What an outbox row's `recipient` holds for these envelope recipients."""
+    return RECIPIENT_SEP.join(addresses)
 
 
 def recipients_of(recipient: str) -> list[str]:

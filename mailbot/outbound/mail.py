@@ -55,9 +55,8 @@ class Built:
 # text as UTF-8 quoted-printable (readable in the raw source, kind to spam filters), attachments in
 # base64 with RFC 2231 names, and RFC 2047 only for the few header values that are not ASCII. The
 # tests read every shape back with the email package.
-_UTF8_QP = Charset("utf-8")
+_UTF8_QP = Charset("utf-8")       # RFC 2047 words of non-ASCII headers, readable as quoted-printable
 _UTF8_QP.header_encoding = QP
-_UTF8_QP.body_encoding = QP
 _LINE = 78                       # RFC 5322: lines SHOULD be no longer than this
 
 
@@ -66,12 +65,12 @@ def _fold(name: str, value: str) -> str:
     value = " ".join(value.splitlines())          # a line break in a value would start a new header
     if not value.isascii():
         return f"{name}: " + Header(value, _UTF8_QP, header_name=name).encode(linesep="\n")
-    line, out = f"{name}:", []
+    out, line, words = [], f"{name}:", 0
     for word in value.split(" "):
-        if len(line) + 1 + len(word) > _LINE and line.strip() and not line.endswith(":"):
+        if words and len(line) + 1 + len(word) > _LINE:
             out.append(line)
-            line = ""
-        line += " " + word
+            line, words = "", 0
+        line, words = line + " " + word, words + 1
     return "\n".join([*out, line])
 
 
