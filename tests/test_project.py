@@ -80,6 +80,14 @@ def test_make_durable_syncs_the_sqlite_log_even_while_another_connection_writes(
         make_durable(engine)
     assert wal.stat().st_ino in synced and tmp_path.stat().st_ino in synced
     engine.dispose()
+    # the same log, named by an SQLite URI rather than a path
+    uri = make_engine(f"sqlite:///file:{tmp_path / 'x.sqlite3'}?mode=rwc&uri=true")
+    with uri.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (3)"))
+    synced.clear()
+    make_durable(uri)
+    assert wal.stat().st_ino in synced
+    uri.dispose()
 
 
 def test_a_broken_template_is_refused_with_file_and_line_and_the_old_ones_stay(tmp_path):

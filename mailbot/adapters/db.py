@@ -307,8 +307,12 @@ def make_durable(engine: Engine) -> None:
     the log."""
     if engine.dialect.name != "sqlite":
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    raw = engine.raw_connection()
+    try:    # the file SQLite opened, whatever form the URL gave it in ("" for an in-memory database)
+        database = next(f for _, name, f in raw.driver_connection.execute("PRAGMA database_list") if name == "main")
+    finally:
+        raw.close()
+    if not database:
         return
     wal = Path(database + "-wal")
     try:
