@@ -64,6 +64,20 @@ def test_long_headers_fold_under_78_columns_and_read_back_whole():
     assert str(parsed(built)["Subject"]) == chain
 
 
+def test_a_long_subject_that_is_not_ascii_folds_into_short_encoded_words_and_reads_back_whole():
+    import re
+    from email.header import decode_header, make_header
+    subject = ("Permintaan “Statistik Daerah” — Renée Çağlar, 서울 통계 and 😀 " * 3).strip() + " _=?x?="
+    built = build_message(_env(), subject, "isi", from_addr="d@bps.go.id", from_name="BPS")
+    head = built.raw.split(b"\n\n", 1)[0].decode("ascii")
+    assert max(len(line) for line in head.split("\n")) <= 78
+    words = re.findall(r"=\?utf-8\?q\?[^?]*\?=", head)
+    assert len(words) > 3 and max(map(len, words)) <= 75          # RFC 2047: 75 at most
+    assert str(parsed(built)["Subject"]) == subject
+    legacy = message_from_bytes(built.raw, policy=policy.compat32)["Subject"]
+    assert str(make_header(decode_header(legacy))) == subject
+
+
 def test_a_line_break_in_a_header_value_or_file_name_cannot_add_a_header():
     built = build_message(_env(), "Halo\nBcc: evil@x.id", "isi", from_addr="d@bps.go.id", from_name="BPS",
                           attachments=(FilePart("a.pdf\r\nContent-Type: text/html", b"%PDF", "application/pdf"),))

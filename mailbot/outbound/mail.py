@@ -7,8 +7,6 @@ from base64 import encodebytes
 from binascii import b2a_qp
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import QP, Charset
-from email.header import Header
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
@@ -53,18 +51,18 @@ class Built:
 # header through email.header.Header, which made building outgoing mail the largest single cost of
 # intake (one inbound mail makes two or three outbound ones). What is written is simple and fixed:
 # text as UTF-8 quoted-printable (readable in the raw source, kind to spam filters), attachments in
-# base64 with RFC 2231 names, and RFC 2047 only for the few header values that are not ASCII. The
-# tests read every shape back with the email package.
-_UTF8_QP = Charset("utf-8")       # RFC 2047 words of non-ASCII headers, readable as quoted-printable
-_UTF8_QP.header_encoding = QP
+# base64 with RFC 2231 names, and RFC 2047 "Q" words only for the header values that are not ASCII.
+# The tests read every shape back with the email package.
 _LINE = 78                       # RFC 5322: lines SHOULD be no longer than this
+_WORD = 66                       # an encoded-word this long still fits a line after "Subject: "
+_Q_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!*+-/")
 
 
 def _fold(name: str, value: str) -> str:
     """`Name: value`, folded at spaces; a value that is not ASCII goes out RFC 2047 encoded."""
     value = " ".join(value.splitlines())          # a line break in a value would start a new header
     if not value.isascii():
-        return f"{name}: " + Header(value, _UTF8_QP, header_name=name).encode(linesep="\n")
+        return f"{name}: " + "\n ".join(_encoded_words(value))
     out, line, words = [], f"{name}:", 0
     for word in value.split(" "):
         if words and len(line) + 1 + len(word) > _LINE:
@@ -72,6 +70,20 @@ def _fold(name: str, value: str) -> str:
             line, words = "", 0
         line, words = line + " " + word, words + 1
     return "\n".join([*out, line])
+
+
+def _encoded_words(value: str) -> list[str]:
+    """RFC 2047 "Q" words of UTF-8 (readable in the raw source), each at most _WORD long and never
+    splitting a character; the folding space between two words is not part of the text."""
+    words, word = [], ""
+    room = _WORD - len("=?utf-8?q??=")
+    for ch in value:
+        enc = ch if ch in _Q_PLAIN else "_" if ch == " " else "".join(f"={b:02X}" for b in ch.encode())
+        if len(word) + len(enc) > room:
+            words.append(word)
+            word = ""
+        word += enc
+    return [f"=?utf-8?q?{w}?=" for w in (*words, word)]
 
 
 def _param(name: str, value: str) -> str:
