@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from .adapters import db
 from .adapters.migrations import upgrade
@@ -28,6 +28,16 @@ log = logging.getLogger("mailbot")
 
 # Loaded once; the holidays package marks which of these years it really knows.
 CALENDAR_YEARS = range(2020, 2041)
+
+
+_IN, _OUT = db.InboundRow.__table__, db.OutboxRow.__table__
+# The statements every handled mail runs, built once (building one costs more than running it).
+_INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
+    outcome=bindparam("action"), case_id=bindparam("case"))
+_OURS_BY_ID = select(_OUT.c.message_id, _OUT.c.case_id).where(_OUT.c.message_id.in_(bindparam("ids", expanding=True)))
+_THEIRS_BY_ID = select(_IN.c.message_id, _IN.c.case_id).where(
+    _IN.c.message_id.in_(bindparam("ids", expanding=True)), _IN.c.case_id.is_not(None))
+_CASE_BY_REF = select(db.CaseRow).where(db.CaseRow.ref == bindparam("ref"))
 
 
 @dataclass(frozen=True)
@@ -92,26 +102,23 @@ class App:
         started = time.monotonic()
         mail = parse_message(raw)
         with self.sessions.begin() as session:
-            known = session.scalar(select(db.InboundRow).where(db.InboundRow.message_id == mail.message_id))
-            if known is not None:
+            conn = session.connection()
+            if db.inbound_known(conn, mail.message_id):
                 return Outcome(mail.message_id, "duplicate")
             verdict = screen(mail, self.cfg.office.message_id_domain)
-            inbound = db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
-                                    sender=mail.from_addr, subject=mail.subject[:2000], verdict=verdict.verdict,
-                                    raw_path=self.storage.put_raw(raw), received_at=now)
-            session.add(inbound)
-            session.flush()
+            inbound_id = db.add_inbound(conn, message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                                        sender=mail.from_addr, subject=mail.subject, verdict=verdict.verdict,
+                                        raw_path=self.storage.put_raw(raw), at=now)
             unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
-            action, row = self._route(unit, mail, verdict, inbound)
-            inbound.outcome = action
-            inbound.case_id = row.id if row is not None else None
+            action, row = self._route(unit, mail, verdict, inbound_id)
+            conn.execute(_INBOUND_DONE, {"inbound": inbound_id, "action": action, "case": row.id if row else None})
             ref = row.ref if row is not None else None
         log.info("action=%s message_id=%s uid=%s case=%s duration_ms=%d", action, mail.message_id, uid, ref,
                  (time.monotonic() - started) * 1000)
         return Outcome(mail.message_id, action, ref)
 
     def _route(self, unit: Unit, mail: ParsedMail, verdict: Screening,
-               inbound: db.InboundRow) -> tuple[str, db.CaseRow | None]:
+               inbound_id: int) -> tuple[str, db.CaseRow | None]:
         from .customer import handle_customer
         if verdict.verdict == "own" or mail.from_addr == self.cfg.office.service_address:
             return "ignored_own", None
@@ -123,7 +130,7 @@ class App:
             row = self.find_case(unit.session, mail)
             unit.event(row, "machine_mail", mail.from_addr, verdict.reason)
             return "ignored_machine", row
-        stored = self._store_attachments(unit, mail, inbound)
+        stored = self._store_attachments(unit, mail, inbound_id)
         row = self.find_case(unit.session, mail)
         role = self.role_of(unit.session, mail)
         if role is not None:
@@ -148,14 +155,14 @@ class App:
             return code
         return None
 
-    def _store_attachments(self, unit: Unit, mail: ParsedMail, inbound: db.InboundRow) -> dict[str, db.FileRow]:
+    def _store_attachments(self, unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[str, db.FileRow]:
         limit = self.cfg.storage.max_attachment_mb * 1024 * 1024
         stored: dict[str, db.FileRow] = {}
         for a in mail.attachments:
             if a.sha256 in stored:
                 continue
             self.storage.put(a.data)
-            stored[a.sha256] = db.FileRow(inbound_id=inbound.id, sha256=a.sha256, filename=a.filename[:255],
+            stored[a.sha256] = db.FileRow(inbound_id=inbound_id, sha256=a.sha256, filename=a.filename[:255],
                                           content_type=a.content_type, size=a.size, role="attachment",
                                           allowed=a.allowed and a.size <= limit, created_at=unit.now)
             unit.session.add(stored[a.sha256])
@@ -166,17 +173,15 @@ class App:
         """DESIGN §3: a Message-ID we know in In-Reply-To/References first, then the subject tag."""
         ids = list(mail.thread_ids)
         if ids:
-            known = {mid: cid for mid, cid in session.execute(
-                select(db.OutboxRow.message_id, db.OutboxRow.case_id).where(db.OutboxRow.message_id.in_(ids)))}
-            known.update({mid: cid for mid, cid in session.execute(
-                select(db.InboundRow.message_id, db.InboundRow.case_id).where(
-                    db.InboundRow.message_id.in_(ids), db.InboundRow.case_id.is_not(None)))})
+            conn = session.connection()
+            known = dict(conn.execute(_OURS_BY_ID, {"ids": ids}).all())
+            known.update(conn.execute(_THEIRS_BY_ID, {"ids": ids}).all())
             for mid in ids:
                 if known.get(mid):
                     return session.get(db.CaseRow, known[mid])
         tag = find_tag(mail.subject)
         if tag:
-            return session.scalar(select(db.CaseRow).where(db.CaseRow.ref == tag))
+            return session.scalar(_CASE_BY_REF, {"ref": tag})
         return None
 
     def _bounce(self, unit: Unit, mail: ParsedMail) -> tuple[str, db.CaseRow | None]:
@@ -226,11 +231,10 @@ class App:
         """A mail over max_message_mb: not downloaded; a human sender is told the limit, once."""
         mail = parse_message(headers + b"\r\n")
         with self.sessions.begin() as session:
-            if session.scalar(select(db.InboundRow.id).where(db.InboundRow.message_id == mail.message_id)):
+            if db.inbound_known(session.connection(), mail.message_id):
                 return Outcome(mail.message_id, "duplicate")
-            session.add(db.InboundRow(message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
-                                      sender=mail.from_addr, subject=mail.subject[:2000], verdict="too_large",
-                                      outcome="too_large", received_at=now))
+            db.add_inbound(session.connection(), message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                           sender=mail.from_addr, subject=mail.subject, verdict="too_large", outcome="too_large", at=now)
             unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
             row = self.find_case(session, mail)
             unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
@@ -243,7 +247,8 @@ class App:
     def record_quarantine(self, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
         """A mail mailbot could not handle went to the quarantine folder: audit it and tell a person."""
         with self.sessions.begin() as session:
-            db.add_event(session, None, now, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
+            db.add_event(session.connection(), None, now, "quarantined", "system",
+                         f"uid={uid} uidvalidity={uidvalidity}: {error}")
         try:
             with self.sessions.begin() as session:
                 Unit(self, session, now, scheduled=True).notify(

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .adapters import db
@@ -33,6 +33,26 @@ AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
     "defect_received", "complaint", "survey_thanks", "too_large"))
 
+# The lookups every handled mail makes, built once: building a statement costs more than running it.
+_OUT, _IN = db.OutboxRow.__table__, db.InboundRow.__table__
+_AUTO_REPLIES_SINCE = select(func.count()).where(
+    _OUT.c.recipient == bindparam("to"), _OUT.c.created_at >= bindparam("since"),
+    _OUT.c.kind.in_(sorted(AUTO_REPLY_KINDS)))
+_FIRST_MAIL = select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case")).order_by(_IN.c.id).limit(1)
+_LATEST_MAIL_FROM = (select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case"),
+                                                    _IN.c.sender == bindparam("sender"))
+                     .order_by(_IN.c.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What this unit put in the outbox, to fold a notice it would queue twice."""
+
+    recipient: str
+    kind: str
+    subject: str
+    case_id: int | None
+
 
 @dataclass
 class Unit:
@@ -44,7 +64,7 @@ class Unit:
     trigger_id: str | None = None         # Message-ID of the mail being handled, for threading
     trigger_sender: str | None = None     # its sender: replies to them count against the daily cap
     scheduled: bool = False
-    queued: list[db.OutboxRow] = field(default_factory=list)
+    queued: list[Queued] = field(default_factory=list)
     _roots: dict[int, str | None] = field(default_factory=dict)
     after_commit: list = field(default_factory=list)   # file deletions, run by the caller after commit
 
@@ -69,6 +89,7 @@ class Unit:
                          items=[])                 # known empty: no query to load them
         self.session.add(row)
         self.session.flush()
+        self._roots[row.id] = None     # no mail on record is its yet (the one in hand is linked at the end)
         return row
 
     def context(self) -> Context:
@@ -95,7 +116,7 @@ class Unit:
         return decision
 
     def event(self, row: db.CaseRow | None, kind: str, actor: str, detail: str = "") -> None:
-        db.add_event(self.session, row.id if row else None, self.now, kind, actor, detail)
+        db.add_event(self.session.connection(), row.id if row else None, self.now, kind, actor, detail)
 
     # --- effects ------------------------------------------------------------------
     def carry_out(self, row: db.CaseRow, effect: fx.Effect, cmd: c.Command) -> None:
@@ -148,7 +169,7 @@ class Unit:
         return list(getattr(self.cfg.roles, audience) or (self.cfg.roles.petugas if audience == "supervisor" else ()))
 
     def notify(self, row: db.CaseRow | None, audience: str, template: str, *, attachments: tuple[FilePart, ...] = (),
-               to: list[str] | None = None, **extra) -> list[db.OutboxRow | None]:
+               to: list[str] | None = None, **extra) -> None:
         """Render `template` for `audience` and queue it: one mail per customer (customers never see
         one another), one mail to a whole staff list (one message for the server to carry, and each
         of them sees who else was told)."""
@@ -163,49 +184,42 @@ class Unit:
         kind = f"{audience}:{template}"
         addresses = list(dict.fromkeys(to if to is not None else self.recipients(row, audience)))
         groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
-        # One mail handled may trigger the same notice twice (SETUJU and a KTP in one mail): send it once.
-        # Multi-part deliveries differ in their subject, so they are never folded.
-        return [self.enqueue(group, subject, body, kind=kind, row=row, attachments=attachments)
-                for group in groups
-                if not any(q.recipient == db.recipient_field(group) and q.kind == kind and
-                           q.subject.endswith(subject) and q.case_id == (row.id if row else None)
-                           for q in self.queued)]
+        for group in groups:
+            # One mail handled may trigger the same notice twice (SETUJU and a KTP in one mail): send it
+            # once. Multi-part deliveries differ in their subject, so they are never folded.
+            if not any(q.recipient == db.recipient_field(group) and q.kind == kind and q.subject.endswith(subject)
+                       and q.case_id == (row.id if row else None) for q in self.queued):
+                self.enqueue(group, subject, body, kind=kind, row=row, attachments=attachments)
 
     def enqueue(self, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
-                attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> db.OutboxRow | None:
-        """Build the message now (so a retry sends the same bytes) and put it in the outbox."""
-        # The lookups below read only flushed rows (inbound mail, earlier outbox rows) and count this
-        # unit's own rows from `queued`: flushing what is pending first would only cost time.
-        with self.session.no_autoflush:
-            if kind in AUTO_REPLY_KINDS and to == (self.trigger_sender,) and self._over_reply_cap(to[0]):
-                self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
-                log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
-                return None
-            root = self._root_id(row) if row is not None else None
-            in_reply_to = self._answers(row, to, kind, root)
+                attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> str | None:
+        """Build the message now (so a retry sends the same bytes) and put it in the outbox; its
+        Message-ID, or None when the auto-reply cap held it back."""
+        # A Core insert, at once: an outbox row is written once and never read back in this unit, so
+        # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
+        if kind in AUTO_REPLY_KINDS and to == (self.trigger_sender,) and self._over_reply_cap(to[0]):
+            self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
+            log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
+            return None
+        root = self._root_id(row) if row is not None else None
+        in_reply_to = self._answers(row, to, kind, root)
         message_id = f"{secrets.token_hex(12)}@{self.cfg.office.message_id_domain}"
         env = Envelope(to=to, message_id=message_id, date=self.now, case_ref=row.ref if row else None,
                        in_reply_to=in_reply_to, references=tuple(r for r in (root, *references) if r),
                        scheduled=self.scheduled)
         built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
                               from_name=self.cfg.smtp.from_name, attachments=attachments)
-        out = db.OutboxRow(message_id=message_id, case_id=row.id if row else None, kind=kind,
-                           sender=self.cfg.office.service_address, recipient=db.recipient_field(to),
-                           subject=built.subject, raw=built.raw, status="pending", attempts=0,
-                           next_attempt_at=self.now, created_at=self.now, last_error="")
-        self.session.add(out)
-        self.queued.append(out)
-        return out
+        queued = Queued(db.recipient_field(to), kind, built.subject, row.id if row else None)
+        db.add_outbox(self.session.connection(), message_id=message_id, case_id=queued.case_id, kind=kind,
+                      sender=self.cfg.office.service_address, recipient=queued.recipient, subject=built.subject,
+                      raw=built.raw, at=self.now)
+        self.queued.append(queued)
+        return message_id
 
     def _over_reply_cap(self, to: str) -> bool:
-        cap = self.cfg.schedule.max_auto_replies_per_day
-        since = self.now - timedelta(days=1)
-        sent = self.session.scalar(select(func.count()).select_from(db.OutboxRow).where(
-            db.OutboxRow.recipient == to, db.OutboxRow.created_at >= since,
-            db.OutboxRow.kind.in_(AUTO_REPLY_KINDS)))
-        # the database counts this unit's rows that were flushed already; the others are counted here
-        return (sent or 0) + sum(1 for q in self.queued if q.id is None and q.recipient == to
-                                 and q.kind in AUTO_REPLY_KINDS) >= cap
+        """Every row of this unit is in the table already: the database counts them all."""
+        sent = self.session.connection().scalar(_AUTO_REPLIES_SINCE, {"to": to, "since": self.now - timedelta(days=1)})
+        return (sent or 0) >= self.cfg.schedule.max_auto_replies_per_day
 
     def _answers(self, row: db.CaseRow | None, to: tuple[str, ...], kind: str, root: str | None) -> str | None:
         """The message a mail answers: the mail being handled when it came from this recipient (or a
@@ -216,17 +230,13 @@ class Unit:
         if kind.startswith("customer:"):
             if to == (self.trigger_sender,) and not self.scheduled:
                 return self.trigger_id
-            return self.session.scalar(select(db.InboundRow.message_id).where(
-                db.InboundRow.case_id == row.id, db.InboundRow.sender == to[0])
-                .order_by(db.InboundRow.id.desc()).limit(1)) or root
+            return self.session.connection().scalar(_LATEST_MAIL_FROM, {"case": row.id, "sender": to[0]}) or root
         return root if self.scheduled else self.trigger_id
 
     def _root_id(self, row: db.CaseRow) -> str | None:
         """The first message of the case thread, so every client threads our mails together."""
         if row.id not in self._roots:
-            self._roots[row.id] = self.session.scalar(
-                select(db.InboundRow.message_id).where(db.InboundRow.case_id == row.id)
-                .order_by(db.InboundRow.id).limit(1))
+            self._roots[row.id] = self.session.connection().scalar(_FIRST_MAIL, {"case": row.id})
         return self._roots[row.id]
 
     def case_files(self, row: db.CaseRow, role: str) -> tuple[FilePart, ...]:

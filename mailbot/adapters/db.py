@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
-                        UniqueConstraint, create_engine, event, select, update)
+                        UniqueConstraint, bindparam, create_engine, event, select)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -349,14 +349,17 @@ def catalog_entry(session: Session, katalog: str, tahun: int | None = None, judu
 
 # --- sequences --------------------------------------------------------------------
 def next_seq(session: Session, name: str) -> int:
-    """The next number of sequence `name`, inside the caller's transaction (gap-free: rolled back with it)."""
+    """The next number of sequence `name`, inside the caller's transaction (gap-free: rolled back with it).
+    One upsert statement: the first number of a new sequence (a new year) and every later one alike."""
     dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(ins(SequenceRow).values(name=name, value=0).on_conflict_do_nothing())
-    return session.execute(
-        update(SequenceRow).where(SequenceRow.name == name)
-        .values(value=SequenceRow.value + 1).returning(SequenceRow.value)
-    ).scalar_one()
+    if dialect not in _NEXT_SEQ:
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(SequenceRow.__table__)
+        _NEXT_SEQ[dialect] = ins.values(name=bindparam("name"), value=1).on_conflict_do_update(
+            index_elements=[SequenceRow.name], set_={"value": SequenceRow.value + 1}).returning(SequenceRow.value)
+    return session.connection().execute(_NEXT_SEQ[dialect], {"name": name}).scalar_one()
+
+
+_NEXT_SEQ: dict = {}     # the upsert of each dialect, built once
 
 
 # --- case <-> row -----------------------------------------------------------------
@@ -388,14 +391,36 @@ def store_case(row: CaseRow, case: Case, now: datetime) -> None:
     row.updated_at = now
 
 
-def add_event(session: Session | Connection, case_id: int | None, at: datetime, kind: str, actor: str,
-              detail: str = "") -> None:
-    """One line of a case's audit trail, in an ORM session or on a Core connection (the sender's)."""
-    values = {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "detail": detail}
-    if isinstance(session, Session):
-        session.add(EventRow(**values))
-    else:
-        session.execute(EventRow.__table__.insert().values(**values))
+def add_event(conn: Connection, case_id: int | None, at: datetime, kind: str, actor: str, detail: str = "") -> None:
+    """One line of a case's audit trail, written at once (`session.connection()` within a unit)."""
+    conn.execute(_EVENT_INSERT, {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "detail": detail})
+
+
+def add_outbox(conn: Connection, *, message_id: str, case_id: int | None, kind: str, sender: str, recipient: str,
+               subject: str, raw: bytes, at: datetime) -> None:
+    """A mail ready to send, due at once."""
+    conn.execute(_OUTBOX_INSERT, {"message_id": message_id, "case_id": case_id, "kind": kind, "sender": sender,
+                                  "recipient": recipient, "subject": subject, "raw": raw, "status": "pending",
+                                  "attempts": 0, "next_attempt_at": at, "created_at": at, "last_error": ""})
+
+
+def add_inbound(conn: Connection, *, message_id: str, uid: int | None, uidvalidity: int | None, sender: str,
+                subject: str, verdict: str, at: datetime, raw_path: str = "", outcome: str = "") -> int:
+    """The exactly-once record of a mail taken from the mailbox; its id."""
+    return conn.execute(_INBOUND_INSERT, {
+        "message_id": message_id, "uid": uid, "uidvalidity": uidvalidity, "sender": sender,
+        "subject": subject[:2000], "verdict": verdict, "raw_path": raw_path, "outcome": outcome,
+        "received_at": at}).inserted_primary_key[0]
+
+
+def inbound_known(conn: Connection, message_id: str) -> bool:
+    return conn.scalar(_INBOUND_KNOWN, {"message_id": message_id}) is not None
+
+
+_INBOUND_INSERT = InboundRow.__table__.insert()
+_INBOUND_KNOWN = select(InboundRow.__table__.c.id).where(InboundRow.__table__.c.message_id == bindparam("message_id"))
+_OUTBOX_INSERT = OutboxRow.__table__.insert()
+_EVENT_INSERT = EventRow.__table__.insert()
 
 
 def utc(dt: datetime) -> datetime:
