@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from .adapters import db
 from .adapters.smtp import SendPermanentError, SendTemporaryError, SmtpSession
@@ -91,35 +91,46 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
     meanwhile — and each outcome is recorded in a short transaction of its own. A crash mid-send
     leaves the row due again when the lease ends, or at once when the next instance starts
     (`release_claims`): it is sent again with the same Message-ID, never lost."""
-    for start in range(0, len(due), CLAIM_BATCH):
-        claimed = _claim(app, due[start:start + CLAIM_BATCH], now())
-        for n, (row_id, raw, sender, recipient) in enumerate(claimed):
-            if stop():
-                _unclaim(app, [c[0] for c in claimed[n:]], now())
-                return False
-            refused: dict[str, tuple[int, str]] = {}
-            try:
-                refused = await smtp.send(raw, sender, db.recipients_of(recipient))
-                error = None
-            except (SendPermanentError, SendTemporaryError) as exc:
-                error = exc
-            if not _record(app, row_id, error, now, result, refused):
-                # The server is likely down for every other row too: stop, try again next round.
-                _unclaim(app, [c[0] for c in claimed[n + 1:]], now())
-                return False
+    with app.engine.connect() as conn:      # one connection for the round; a transaction per step
+        for start in range(0, len(due), CLAIM_BATCH):
+            claimed = _claim(conn, due[start:start + CLAIM_BATCH], now())
+            for n, (row_id, raw, sender, recipient) in enumerate(claimed):
+                if stop():
+                    _unclaim(app, [c[0] for c in claimed[n:]], now())
+                    return False
+                refused: dict[str, tuple[int, str]] = {}
+                try:
+                    refused = await smtp.send(raw, sender, db.recipients_of(recipient))
+                    error = None
+                except (SendPermanentError, SendTemporaryError) as exc:
+                    error = exc
+                if not _record(app, conn, row_id, error, now, result, refused):
+                    # The server is likely down for every other row too: stop, try again next round.
+                    _unclaim(app, [c[0] for c in claimed[n + 1:]], now())
+                    return False
     return True
 
 
-def _claim(app, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, str]]:
+# Core statements, built once: they run for every mail sent, where building one costs more than running it.
+_T = db.OutboxRow.__table__
+_DUE = (select(_T.c.id, _T.c.raw, _T.c.sender, _T.c.recipient)
+        .where(_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.status == "pending",
+               _T.c.next_attempt_at <= bindparam("at")).order_by(_T.c.id))
+_CLAIM = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))
+          .values(claimed_at=bindparam("at"), next_attempt_at=bindparam("lease_end")))
+_SENT = (update(_T).where(_T.c.id == bindparam("row"))
+         .values(status="sent", sent_at=bindparam("at"), attempts=_T.c.attempts + 1, claimed_at=None)
+         .returning(_T.c.message_id, _T.c.recipient, _T.c.kind, _T.c.case_id))
+_SENT_REFUSED = _SENT.values(last_error=bindparam("error"))
+
+
+def _claim(conn, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, str]]:
     """Claim the rows of `ids` still pending and due; returns what is needed to send them."""
-    t = db.OutboxRow.__table__
-    with app.engine.begin() as conn:        # Core, no ORM session: this runs for every batch sent
-        rows = conn.execute(select(t.c.id, t.c.raw, t.c.sender, t.c.recipient).where(
-            t.c.id.in_(ids), t.c.status == "pending", t.c.next_attempt_at <= at)
-            .order_by(t.c.id)).all()        # others were sent, or claimed by another sender
+    with conn.begin():                      # Core, no ORM session: this runs for every batch sent
+        # others were sent, or claimed by another sender
+        rows = conn.execute(_DUE, {"ids": ids, "at": at}).all()
         if rows:
-            conn.execute(update(t).where(t.c.id.in_([r.id for r in rows]))
-                         .values(claimed_at=at, next_attempt_at=at + SEND_LEASE))
+            conn.execute(_CLAIM, {"ids": [r.id for r in rows], "at": at, "lease_end": at + SEND_LEASE})
         return [tuple(r) for r in rows]
 
 
@@ -131,22 +142,19 @@ def _unclaim(app, ids: list[int], at: datetime) -> None:
             row.claimed_at, row.next_attempt_at = None, at
 
 
-def _record(app, row_id: int, error, now, result: DrainResult, refused: dict[str, tuple[int, str]]) -> bool:
+def _record(app, conn, row_id: int, error, now, result: DrainResult, refused: dict[str, tuple[int, str]]) -> bool:
     """Write one outcome; False when the error was temporary (the round should end). `refused`: the
     recipients of a staff list the server turned down while it took the mail for the others."""
     if error is None:
         # The common case in one statement on a Core connection, committed at once (a crash after the
         # send and before this commit sends the mail again, with the same Message-ID); the row is not
         # loaded again (its raw bytes are large).
-        t = db.OutboxRow.__table__
         note = "; ".join(f"{r}: {code} {text}" for r, (code, text) in refused.items())
-        values = {"status": "sent", "sent_at": now(), "attempts": t.c.attempts + 1, "claimed_at": None}
+        params = {"row": row_id, "at": now()}
         if refused:                      # else the error of an earlier attempt stays on record
-            values["last_error"] = f"refused: {note}"[:2000]
-        with app.engine.begin() as conn:
-            message_id, recipient, kind, case_id = conn.execute(
-                update(t).where(t.c.id == row_id).values(**values)
-                .returning(t.c.message_id, t.c.recipient, t.c.kind, t.c.case_id)).one()
+            params["error"] = f"refused: {note}"[:2000]
+        with conn.begin():
+            message_id, recipient, kind, case_id = conn.execute(_SENT_REFUSED if refused else _SENT, params).one()
             if refused:
                 db.add_event(conn, case_id, now(), "send_refused", "system", note[:1000])
         result.sent += 1
