@@ -14,6 +14,10 @@ log = logging.getLogger("mailbot")
 # message. Every message in a group has already committed, so a crash before the MOVE only means the
 # group is seen again and each mail is recognised as a duplicate by its Message-ID.
 MOVE_BATCH = 20
+# Mails are downloaded this many at a time, in one FETCH (a round trip each costs about as much as
+# handling a small mail), and never more than FETCH_BYTES together, so memory stays bounded.
+FETCH_BATCH = 20
+FETCH_BYTES = 8 * 1024 * 1024
 
 
 def mailbox_for(cfg) -> Mailbox:
@@ -34,10 +38,14 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     counts: dict[str, int] = {}
     limit = int(app.cfg.storage.max_message_mb * 1024 * 1024)
     mover = _Mover(box, app, on_moved)
+    fetched: dict[int, bytes] = {}
     try:
-        for p in box.pending():
+        pending = box.pending()
+        for n, p in enumerate(pending):
             if stop():
                 break
+            if p.size <= limit and not fetched:
+                fetched = _prefetch(box, pending[n:], limit)
             try:
                 if p.size > limit:
                     # never downloaded whole: only the header block, to tell the sender the limit
@@ -45,7 +53,8 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
                                                    uidvalidity=p.uidvalidity)
                     folder = app.cfg.imap.quarantine_folder
                 else:
-                    outcome = app.handle_mail(box.fetch(p.uid), now=now(), uid=p.uid, uidvalidity=p.uidvalidity)
+                    raw = fetched.pop(p.uid, None) or box.fetch(p.uid)    # one the batch missed: ask again
+                    outcome = app.handle_mail(raw, now=now(), uid=p.uid, uidvalidity=p.uidvalidity)
                     folder = app.cfg.imap.processed_folder
                 action = outcome.action
             except MessageNotFound:
@@ -64,6 +73,23 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     mover.flush()
     app.set_status("last_fetch", now().isoformat())
     return counts
+
+
+def _prefetch(box: Mailbox, ahead: list, limit: int) -> dict[int, bytes]:
+    """The next mails within the size limit, downloaded together (at least the first of them)."""
+    uids, total = [], 0
+    for p in ahead:
+        if len(uids) == FETCH_BATCH or (uids and total + p.size > FETCH_BYTES):
+            break
+        if p.size <= limit:
+            uids.append(p.uid)
+            total += p.size
+    try:
+        return box.fetch_many(uids)
+    except MailboxError:
+        if not box.connected:
+            raise                           # the connection is gone: the mails stay for the next run
+        return {}                           # a server that refuses the batch: each is fetched alone
 
 
 class _Mover:

@@ -102,6 +102,16 @@ def test_fetch_headers_returns_only_the_header_block(server, mailbox):
     assert b"\\Seen" not in _flags(server)[uid]
 
 
+def test_fetch_many_returns_each_exact_message_unseen_and_leaves_out_what_is_not_there(server, mailbox):
+    raws = {server.append(_raw(n, f"Permintaan ke-{n} — salam.")): _raw(n, f"Permintaan ke-{n} — salam.")
+            for n in range(10, 14)}
+    gone = max(raws) + 1000
+    got = mailbox.fetch_many([*raws, gone])
+    assert got == raws
+    assert all(b"\\Seen" not in flags for flags in _flags(server).values())
+    assert mailbox.fetch_many([]) == {}
+
+
 def test_fetch_of_an_unknown_uid_raises_message_not_found(server, mailbox):
     uid = server.append(_raw(5))
     with pytest.raises(MessageNotFound):

@@ -222,8 +222,10 @@ def _phase(world: World) -> str:
 # ---------------------------------------------------------------- 2. IMAP outages
 
 
-def test_imap_restart_mid_batch_and_down_run_then_next_run_picks_up(own_world):
+def test_imap_restart_mid_batch_and_down_run_then_next_run_picks_up(own_world, monkeypatch):
+    from mailbot import intake
     from mailbot.intake import process_pending
+    monkeypatch.setattr(intake, "FETCH_BATCH", 2)    # the restart falls between two downloads
     w = own_world
     rng = random.Random(7)
     requests = [customer_request(i, rng) for i in range(6)]
@@ -353,8 +355,9 @@ def test_oversized_mail_is_not_downloaded_sender_told_once_and_quarantined(small
     w.deliver(big)
     w.deliver(small)
     fetched, headers = [], []
-    real_fetch, real_headers = Mailbox.fetch, Mailbox.fetch_headers
+    real_fetch, real_many, real_headers = Mailbox.fetch, Mailbox.fetch_many, Mailbox.fetch_headers
     monkeypatch.setattr(Mailbox, "fetch", lambda self, uid: fetched.append(uid) or real_fetch(self, uid))
+    monkeypatch.setattr(Mailbox, "fetch_many", lambda self, uids: fetched.extend(uids) or real_many(self, uids))
     monkeypatch.setattr(Mailbox, "fetch_headers", lambda self, uid: headers.append(uid) or real_headers(self, uid))
 
     result = w.run_once()
@@ -373,6 +376,38 @@ def test_oversized_mail_is_not_downloaded_sender_told_once_and_quarantined(small
     assert again["mail"] == {"duplicate": 1}
     assert len(w.sent_to("andi.besar@gmail.com")) == 1                              # told once
     assert len(w.imap.list_messages("Quarantine")) == 2
+
+
+@pytest.mark.parametrize("batch, budget", [(2, 10 * 2**20), (20, 1)])
+def test_mail_is_downloaded_in_bounded_batches_and_one_taken_meanwhile_is_skipped(small_world, monkeypatch,
+                                                                                 batch, budget):
+    from mailbot import intake
+    w = small_world
+    monkeypatch.setattr(intake, "FETCH_BATCH", batch)
+    monkeypatch.setattr(intake, "FETCH_BYTES", budget)     # 1 byte: every batch is its first mail only
+    rng = random.Random(5)
+    requests = [customer_request(i, rng) for i in range(5)]
+    for m in requests:
+        w.deliver(m)
+    batches: list[list[int]] = []
+    real_pending, real_many = Mailbox.pending, Mailbox.fetch_many
+
+    def pending(self):
+        found = real_pending(self)
+        with w.imap.client() as other:                   # another client takes the third mail meanwhile
+            other.select_folder("INBOX")
+            other.move([found[2].uid], "Processed")
+        return found
+
+    monkeypatch.setattr(Mailbox, "pending", pending)
+    monkeypatch.setattr(Mailbox, "fetch_many", lambda self, uids: batches.append(list(uids)) or real_many(self, uids))
+    result = w.run_once()
+    assert result["mail"] == {"new_case": 4}                # skipped, neither handled nor quarantined
+    assert batches and max(map(len, batches)) == (1 if budget == 1 else batch)
+    assert sorted(u for b in batches for u in b) == sorted(set(u for b in batches for u in b))  # each once
+    taken = requests[2]["From"].addresses[0].addr_spec
+    assert taken not in [c["customer"] for c in w.cases()]
+    assert w.imap.list_messages("INBOX") == [] and w.imap.list_messages("Quarantine") == []
 
 
 def _text(msg) -> str:
