@@ -57,9 +57,9 @@ def send_digest(unit: Unit) -> str | None:
                       "hints": _proof_hints(unit, row)})
     if not lines:
         return None
-    for to in unit.cfg.roles.bendahara:
-        unit.notify(None, "bendahara", "digest", to=[to], attachments=tuple(attachments), lines=lines,
-                    digest_id=digest_id, expires=expires.astimezone(unit.app.tz).date())
+    # one mail to the whole list, like every staff notice: either bendahara may answer it
+    unit.notify(None, "bendahara", "digest", attachments=tuple(attachments), lines=lines,
+                digest_id=digest_id, expires=expires.astimezone(unit.app.tz).date())
     unit.event(None, "digest", "system", f"digest {digest_id}: {len(lines)} case(s)")
     return digest_id
 

@@ -325,6 +325,32 @@ def test_one_person_on_both_lists_acts_as_bendahara_only_on_a_digest(fresh_mailb
         both.close()
 
 
+def test_two_bendahara_get_one_digest_and_either_may_approve(fresh_mailbox, smtp_server, db_url):
+    from world import World
+    second = "bendahara2@bps.go.id"
+    two = World(fresh_mailbox, smtp_server, db_url, roles={"petugas": [P1], "bendahara": [BENDAHARA, second]})
+    try:
+        two.import_catalog()
+        ref = open_case(two)
+        complete_requirements(two, ref)
+        staff_reply(two, P1, latest(two, P1, ref), "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH",
+                    attachments=(("dda.pdf", PDF, "application/pdf"),))
+        two.deliver(mail(CUSTOMER, "Re: invoice", "bukti", reply_to=latest(two, CUSTOMER, "Invoice"),
+                         attachments=(("bukti.pdf", PDF, "application/pdf"),)))
+        two.run_once()
+        two.smtp.clear()
+        two.cli("digest")
+        digests = [m for m in two.sent() if "Digest" in str(m["Subject"])]
+        assert len(digests) == 1 and len(two.smtp.messages) == 1
+        assert {a.addr_spec for a in digests[0]["To"].addresses} == {BENDAHARA, second}
+        assert sorted(two.smtp.messages[0].rcpt_tos) == sorted([BENDAHARA, second])
+        token = re.search(r"SETUJU ([A-Z2-9]{6})", body_of(digests[0])).group(1)
+        staff_reply(two, second, digests[0], f"SETUJU {token}")
+        assert two.case(ref)["state"] == "delivered"
+    finally:
+        two.close()
+
+
 def test_mail_caused_by_staff_threads_under_the_customers_own_mail(world):
     ref = open_case(world)
     note = latest(world, P1, ref)
