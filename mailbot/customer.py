@@ -89,6 +89,7 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         unit.event(row, "proof_text", mail.from_addr, _proof_text(unit, mail, files))
         outcome = _ok(unit.apply(row, c.SubmitProof(mail.from_addr, files)), "proof")
     elif state in (State.DELIVERED, State.CORRECTION) and intent.reports_defect(text):
+        _mark(stored, files, row, "defect")          # screenshots of what is wrong: petugas see them
         outcome = _ok(unit.apply(row, c.ReportDefect(mail.from_addr, text)), "defect")
     if outcome:
         return outcome, row

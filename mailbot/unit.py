@@ -123,7 +123,8 @@ class Unit:
         from . import documents
         if isinstance(effect, fx.Notify):
             files = self.case_files(row, effect.attach) if effect.attach else ()
-            self.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""), attachments=files)
+            self.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""),
+                        message=getattr(cmd, "text", ""), attached=len(files), attachments=files)
         elif isinstance(effect, fx.SendInvoice):
             documents.issue_invoice(self, row, effect.billing_code, effect.billing_expires)
         elif isinstance(effect, fx.VoidInvoice):

@@ -12,6 +12,7 @@ CUSTOMER = "budi.santoso@gmail.com"
 P1 = PETUGAS[0]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 25000
 
 
 def pdf_to_text(data: bytes) -> str:
@@ -128,12 +129,14 @@ def test_whole_story(world):
 
     # 6. A correction.
     world.deliver(mail(CUSTOMER, f"Re: {delivery['Subject']}", "Halaman 12 kosong, mohon diperbaiki.",
-                       reply_to=delivery))
+                       reply_to=delivery, attachments=(("layar.png", PNG, "image/png"),)))
     world.smtp.clear()
     world.run_once()
     case = world.case(ref)
     assert case["state"] == "correction" and case["due"] is not None
     fix_note = latest(world, P1, "kesalahan")
+    assert "Halaman 12 kosong" in body_of(fix_note)                  # what is wrong, in the customer's words
+    assert dict(attachments_of(fix_note)) == {"layar.png": PNG}      # and the screenshot they sent
     staff_reply(world, P1, fix_note, "PERBAIKAN", attachments=(("dda-2025-perbaikan.pdf", PDF, "application/pdf"),))
     assert world.case(ref)["state"] == "delivered"
     fixed = latest(world, CUSTOMER, "Perbaikan")

@@ -239,7 +239,8 @@ def _report_defect(case: Case, cmd: c.ReportDefect, ctx: Context):
     if cmd.by_office:
         return replace(case, correction_due=due), (), f"softcopy incomplete at delivery: {cmd.text}"
     return replace(case, correction_due=due), (fx.Notify("customer", "defect_received"),
-                                               fx.Notify("petugas", "defect")), "customer reported a defect"
+                                               fx.Notify("petugas", "defect", attach="defect")), \
+        "customer reported a defect"
 
 
 def _send_correction(case: Case, cmd: c.SendCorrection, ctx: Context):
