@@ -300,4 +300,4 @@ def test_cancel_of_an_invoiced_case_voids_the_invoice_first():
 def test_proof_after_expiry_stays_expired_and_tells_petugas():
     d = decide(CASES[State.EXPIRED], EXAMPLES[c.SubmitProof], CTX)
     assert d.case.state is State.EXPIRED
-    assert fx.Notify("petugas", "proof_after_expiry") in d.effects
+    assert fx.Notify("petugas", "proof_after_expiry", attach="proof") in d.effects

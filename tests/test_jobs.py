@@ -80,6 +80,20 @@ def test_reissue_after_expiry_gets_new_number_and_voids_old(world):
     assert any(e["kind"] == "invoice_void" and first in e["detail"] for e in case["events"])
 
 
+def test_a_proof_after_expiry_reaches_the_petugas_with_the_proof_attached(world):
+    ref = invoiced(world, at("2027-01-29T09:00"), at("2027-01-31T09:00"))
+    world.jobs("2027-03-01T08:00+07:00")
+    assert world.case(ref)["state"] == "expired"
+    invoice_mail = last_to(world, CUSTOMER, "Invoice")
+    world.smtp.clear()
+    world.feed(mail(CUSTOMER, f"Re: {invoice_mail['Subject']}", "Sudah saya transfer kemarin.", reply_to=invoice_mail,
+                    attachments=(("bukti-transfer.jpg", JPEG, "image/jpeg"),)), at("2027-03-01T10:00"))
+    assert world.case(ref)["state"] == "expired"
+    note = last_to(world, P1, "kedaluwarsa")
+    assert "bukti terlampir" in body_of(note)
+    assert [(a.get_filename(), a.get_content()) for a in note.iter_attachments()] == [("bukti-transfer.jpg", JPEG)]
+
+
 def test_reminders_fire_once_each_with_invoice_attached(world):
     invoiced(world, at("2027-01-29T09:00"), at("2027-01-31T09:00"))        # valid until 28 Feb
     world.smtp.clear()

@@ -209,8 +209,8 @@ def _zero_rate(case: Case, cmd: c.ZeroRate, ctx: Context):
 
 def _submit_proof(case: Case, cmd: c.SubmitProof, ctx: Context):
     if case.state is State.EXPIRED:
-        return case, (fx.Notify("customer", "proof_after_expiry"), fx.Notify("petugas", "proof_after_expiry")), \
-            "payment proof received after expiry"
+        return case, (fx.Notify("customer", "proof_after_expiry"),
+                      fx.Notify("petugas", "proof_after_expiry", attach="proof")), "payment proof received after expiry"
     return case, (fx.Notify("customer", "proof_received"), fx.RefreshDigest()), "payment proof received"
 
 
