@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from .adapters import db
 from .adapters.migrations import upgrade
@@ -28,16 +28,6 @@ log = logging.getLogger("mailbot")
 
 # Loaded once; the holidays package marks which of these years it really knows.
 CALENDAR_YEARS = range(2020, 2041)
-
-
-_IN, _OUT = db.InboundRow.__table__, db.OutboxRow.__table__
-# The statements every handled mail runs, built once (building one costs more than running it).
-_INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
-    outcome=bindparam("action"), case_id=bindparam("case"))
-_OURS_BY_ID = select(_OUT.c.message_id, _OUT.c.case_id).where(_OUT.c.message_id.in_(bindparam("ids", expanding=True)))
-_THEIRS_BY_ID = select(_IN.c.message_id, _IN.c.case_id).where(
-    _IN.c.message_id.in_(bindparam("ids", expanding=True)), _IN.c.case_id.is_not(None))
-_CASE_BY_REF = select(db.CaseRow).where(db.CaseRow.ref == bindparam("ref"))
 
 
 @dataclass(frozen=True)
@@ -111,7 +101,7 @@ class App:
                                         raw_path=self.storage.put_raw(raw), at=now)
             unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
             action, row = self._route(unit, mail, verdict, inbound_id)
-            conn.execute(_INBOUND_DONE, {"inbound": inbound_id, "action": action, "case": row.id if row else None})
+            db.finish_inbound(conn, inbound_id, action, row.id if row else None)
             ref = row.ref if row is not None else None
         log.info("action=%s message_id=%s uid=%s case=%s duration_ms=%d", action, mail.message_id, uid, ref,
                  (time.monotonic() - started) * 1000)
@@ -173,15 +163,13 @@ class App:
         """DESIGN §3: a Message-ID we know in In-Reply-To/References first, then the subject tag."""
         ids = list(mail.thread_ids)
         if ids:
-            conn = session.connection()
-            known = dict(conn.execute(_OURS_BY_ID, {"ids": ids}).all())
-            known.update(conn.execute(_THEIRS_BY_ID, {"ids": ids}).all())
+            known = db.cases_by_message_id(session.connection(), ids)
             for mid in ids:
-                if known.get(mid):
+                if mid in known:
                     return session.get(db.CaseRow, known[mid])
         tag = find_tag(mail.subject)
         if tag:
-            return session.scalar(_CASE_BY_REF, {"ref": tag})
+            return session.scalar(select(db.CaseRow).where(db.CaseRow.ref == tag))
         return None
 
     def _bounce(self, unit: Unit, mail: ParsedMail) -> tuple[str, db.CaseRow | None]:
@@ -234,7 +222,8 @@ class App:
             if db.inbound_known(session.connection(), mail.message_id):
                 return Outcome(mail.message_id, "duplicate")
             db.add_inbound(session.connection(), message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
-                           sender=mail.from_addr, subject=mail.subject, verdict="too_large", outcome="too_large", at=now)
+                           sender=mail.from_addr, subject=mail.subject, verdict="too_large", outcome="too_large",
+                           at=now)
             unit = Unit(self, session, now, trigger_id=mail.message_id, trigger_sender=mail.from_addr)
             row = self.find_case(session, mail)
             unit.event(row, "too_large", mail.from_addr, f"{size} bytes")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .adapters import db
@@ -32,17 +32,7 @@ log = logging.getLogger("mailbot")
 AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
     "defect_received", "complaint", "survey_thanks", "too_large"))
-
-# The lookups every handled mail makes, built once: building a statement costs more than running it.
-_OUT, _IN = db.OutboxRow.__table__, db.InboundRow.__table__
-_AUTO_REPLIES_SINCE = select(func.count()).where(
-    _OUT.c.recipient == bindparam("to"), _OUT.c.created_at >= bindparam("since"),
-    _OUT.c.kind.in_(sorted(AUTO_REPLY_KINDS)))
-_FIRST_MAIL = select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case")).order_by(_IN.c.id).limit(1)
-_LATEST_MAIL_FROM = (select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case"),
-                                                    _IN.c.sender == bindparam("sender"))
-                     .order_by(_IN.c.id.desc()).limit(1))
-
+_AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 
 @dataclass(frozen=True)
 class Queued:
@@ -89,7 +79,7 @@ class Unit:
                          items=[])                 # known empty: no query to load them
         self.session.add(row)
         self.session.flush()
-        self._roots[row.id] = None     # no mail on record is its yet (the one in hand is linked at the end)
+        self._roots[row.id] = None     # no recorded mail belongs to it yet (the one in hand is linked last)
         return row
 
     def context(self) -> Context:
@@ -219,8 +209,8 @@ class Unit:
 
     def _over_reply_cap(self, to: str) -> bool:
         """Every row of this unit is in the table already: the database counts them all."""
-        sent = self.session.connection().scalar(_AUTO_REPLIES_SINCE, {"to": to, "since": self.now - timedelta(days=1)})
-        return (sent or 0) >= self.cfg.schedule.max_auto_replies_per_day
+        sent = db.mails_to_since(self.session.connection(), to, self.now - timedelta(days=1), _AUTO_REPLY_LIST)
+        return sent >= self.cfg.schedule.max_auto_replies_per_day
 
     def _answers(self, row: db.CaseRow | None, to: tuple[str, ...], kind: str, root: str | None) -> str | None:
         """The message a mail answers: the mail being handled when it came from this recipient (or a
@@ -231,13 +221,13 @@ class Unit:
         if kind.startswith("customer:"):
             if to == (self.trigger_sender,) and not self.scheduled:
                 return self.trigger_id
-            return self.session.connection().scalar(_LATEST_MAIL_FROM, {"case": row.id, "sender": to[0]}) or root
+            return db.latest_mail_from(self.session.connection(), row.id, to[0]) or root
         return root if self.scheduled else self.trigger_id
 
     def _root_id(self, row: db.CaseRow) -> str | None:
         """The first message of the case thread, so every client threads our mails together."""
         if row.id not in self._roots:
-            self._roots[row.id] = self.session.connection().scalar(_FIRST_MAIL, {"case": row.id})
+            self._roots[row.id] = db.first_mail_of(self.session.connection(), row.id)
         return self._roots[row.id]
 
     def case_files(self, row: db.CaseRow, role: str) -> tuple[FilePart, ...]:

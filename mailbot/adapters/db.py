@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
-                        UniqueConstraint, bindparam, create_engine, event, select)
+                        UniqueConstraint, bindparam, create_engine, event, func, select, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -117,7 +117,8 @@ class FileRow(Base):
     filename: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(20))      # identity, proof, deliverable, correction, invoice, receipt, attachment
+    # identity, proof, defect (a customer's screenshot), deliverable, correction, invoice, receipt, attachment
+    role: Mapped[str] = mapped_column(String(20))
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -413,13 +414,53 @@ def add_inbound(conn: Connection, *, message_id: str, uid: int | None, uidvalidi
         "received_at": at}).inserted_primary_key[0]
 
 
+def finish_inbound(conn: Connection, inbound_id: int, outcome: str, case_id: int | None) -> None:
+    """What became of the mail, and the case it landed on."""
+    conn.execute(_INBOUND_DONE, {"inbound": inbound_id, "action": outcome, "case": case_id})
+
+
 def inbound_known(conn: Connection, message_id: str) -> bool:
     return conn.scalar(_INBOUND_KNOWN, {"message_id": message_id}) is not None
 
 
-_INBOUND_INSERT = InboundRow.__table__.insert()
-_INBOUND_KNOWN = select(InboundRow.__table__.c.id).where(InboundRow.__table__.c.message_id == bindparam("message_id"))
-_OUTBOX_INSERT = OutboxRow.__table__.insert()
+def cases_by_message_id(conn: Connection, message_ids: list[str]) -> dict[str, int]:
+    """The case of each of these Message-IDs that we sent, or took in on a case."""
+    known = dict(conn.execute(_OURS_BY_ID, {"ids": message_ids}).all())
+    known.update(conn.execute(_THEIRS_BY_ID, {"ids": message_ids}).all())
+    return {mid: case_id for mid, case_id in known.items() if case_id}
+
+
+def first_mail_of(conn: Connection, case_id: int) -> str | None:
+    """The Message-ID of the first mail taken in on a case (the root of its thread)."""
+    return conn.scalar(_FIRST_MAIL, {"case": case_id})
+
+
+def latest_mail_from(conn: Connection, case_id: int, sender: str) -> str | None:
+    return conn.scalar(_LATEST_MAIL_FROM, {"case": case_id, "sender": sender})
+
+
+def mails_to_since(conn: Connection, recipient: str, since: datetime, kinds: list[str]) -> int:
+    """How many outbox rows of these kinds went (or wait to go) to `recipient` since `since`."""
+    return conn.scalar(_MAILS_TO_SINCE, {"to": recipient, "since": since, "kinds": kinds}) or 0
+
+
+# The statements every handled or sent mail runs, built once: building one costs more than running it.
+_IN, _OUT = InboundRow.__table__, OutboxRow.__table__
+_INBOUND_INSERT = _IN.insert()
+_INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
+    outcome=bindparam("action"), case_id=bindparam("case"))
+_INBOUND_KNOWN = select(_IN.c.id).where(_IN.c.message_id == bindparam("message_id"))
+_OURS_BY_ID = select(_OUT.c.message_id, _OUT.c.case_id).where(_OUT.c.message_id.in_(bindparam("ids", expanding=True)))
+_THEIRS_BY_ID = select(_IN.c.message_id, _IN.c.case_id).where(
+    _IN.c.message_id.in_(bindparam("ids", expanding=True)), _IN.c.case_id.is_not(None))
+_FIRST_MAIL = select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case")).order_by(_IN.c.id).limit(1)
+_LATEST_MAIL_FROM = (select(_IN.c.message_id)
+                     .where(_IN.c.case_id == bindparam("case"), _IN.c.sender == bindparam("sender"))
+                     .order_by(_IN.c.id.desc()).limit(1))
+_MAILS_TO_SINCE = select(func.count()).where(
+    _OUT.c.recipient == bindparam("to"), _OUT.c.created_at >= bindparam("since"),
+    _OUT.c.kind.in_(bindparam("kinds", expanding=True)))
+_OUTBOX_INSERT = _OUT.insert()
 _EVENT_INSERT = EventRow.__table__.insert()
 
 
