@@ -39,8 +39,9 @@ class DrainResult:
 
     def add(self, other: "DrainResult") -> None:
         """Fold a later drain of the same run into this one."""
-        self.sent, self.deferred, self.failed = (self.sent + other.sent, self.deferred + other.deferred,
-                                                 self.failed + other.failed)
+        self.sent += other.sent
+        self.deferred += other.deferred
+        self.failed += other.failed
         self.connections += other.connections
         self.errors += other.errors
 
@@ -96,7 +97,7 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
             claimed = _claim(conn, due[start:start + CLAIM_BATCH], now())
             for n, (row_id, raw, sender, recipient) in enumerate(claimed):
                 if stop():
-                    _unclaim(app, [c[0] for c in claimed[n:]], now())
+                    _unclaim(conn, [c[0] for c in claimed[n:]], now())
                     return False
                 refused: dict[str, tuple[int, str]] = {}
                 try:
@@ -106,7 +107,7 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
                     error = exc
                 if not _record(app, conn, row_id, error, now, result, refused):
                     # The server is likely down for every other row too: stop, try again next round.
-                    _unclaim(app, [c[0] for c in claimed[n + 1:]], now())
+                    _unclaim(conn, [c[0] for c in claimed[n + 1:]], now())
                     return False
     return True
 
@@ -116,8 +117,8 @@ _T = db.OutboxRow.__table__
 _DUE = (select(_T.c.id, _T.c.raw, _T.c.sender, _T.c.recipient)
         .where(_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.status == "pending",
                _T.c.next_attempt_at <= bindparam("at")).order_by(_T.c.id))
-_CLAIM = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))
-          .values(claimed_at=bindparam("at"), next_attempt_at=bindparam("lease_end")))
+_SET_CLAIM = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))        # claim, or give back
+              .values(claimed_at=bindparam("claim"), next_attempt_at=bindparam("due")))
 _SENT = (update(_T).where(_T.c.id == bindparam("row"))
          .values(status="sent", sent_at=bindparam("at"), attempts=_T.c.attempts + 1, claimed_at=None)
          .returning(_T.c.message_id, _T.c.recipient, _T.c.kind, _T.c.case_id))
@@ -130,16 +131,15 @@ def _claim(conn, ids: list[int], at: datetime) -> list[tuple[int, bytes, str, st
         # others were sent, or claimed by another sender
         rows = conn.execute(_DUE, {"ids": ids, "at": at}).all()
         if rows:
-            conn.execute(_CLAIM, {"ids": [r.id for r in rows], "at": at, "lease_end": at + SEND_LEASE})
+            conn.execute(_SET_CLAIM, {"ids": [r.id for r in rows], "claim": at, "due": at + SEND_LEASE})
         return [tuple(r) for r in rows]
 
 
-def _unclaim(app, ids: list[int], at: datetime) -> None:
-    if not ids:
-        return
-    with app.sessions.begin() as session:
-        for row in session.scalars(select(db.OutboxRow).where(db.OutboxRow.id.in_(ids))):
-            row.claimed_at, row.next_attempt_at = None, at
+def _unclaim(conn, ids: list[int], at: datetime) -> None:
+    """Give claimed rows back, due at once (the round ended before they were sent)."""
+    if ids:
+        with conn.begin():
+            conn.execute(_SET_CLAIM, {"ids": ids, "claim": None, "due": at})
 
 
 def _record(app, conn, row_id: int, error, now, result: DrainResult, refused: dict[str, tuple[int, str]]) -> bool:

@@ -34,6 +34,7 @@ AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "defect_received", "complaint", "survey_thanks", "too_large"))
 _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 
+
 @dataclass(frozen=True)
 class Queued:
     """What this unit put in the outbox, to fold a notice it would queue twice."""
@@ -183,15 +184,13 @@ class Unit:
                 self.enqueue(group, subject, body, kind=kind, row=row, attachments=attachments)
 
     def enqueue(self, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
-                attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> str | None:
-        """Build the message now (so a retry sends the same bytes) and put it in the outbox; its
-        Message-ID, or None when the auto-reply cap held it back."""
-        # A Core insert, at once: an outbox row is written once and never read back in this unit, so
-        # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
+                attachments: tuple[FilePart, ...] = (), references: tuple[str, ...] = ()) -> None:
+        """Build the message now (so a retry sends the same bytes) and put it in the outbox, unless the
+        daily auto-reply cap holds it back."""
         if kind in AUTO_REPLY_KINDS and to == (self.trigger_sender,) and self._over_reply_cap(to[0]):
             self.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
             log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
-            return None
+            return
         root = self._root_id(row) if row is not None else None
         in_reply_to = self._answers(row, to, kind, root)
         message_id = f"{secrets.token_hex(12)}@{self.cfg.office.message_id_domain}"
@@ -201,11 +200,12 @@ class Unit:
         built = build_message(env, subject, body, from_addr=self.cfg.office.service_address,
                               from_name=self.cfg.smtp.from_name, attachments=attachments)
         queued = Queued(db.recipient_field(to), kind, built.subject, row.id if row else None)
+        # A Core insert, at once: an outbox row is written once and never read back in this unit, so
+        # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
         db.add_outbox(self.session.connection(), message_id=message_id, case_id=queued.case_id, kind=kind,
                       sender=self.cfg.office.service_address, recipient=queued.recipient, subject=built.subject,
                       raw=built.raw, at=self.now)
         self.queued.append(queued)
-        return message_id
 
     def _over_reply_cap(self, to: str) -> bool:
         """Every row of this unit is in the table already: the database counts them all."""

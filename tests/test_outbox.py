@@ -81,6 +81,21 @@ def test_451_is_deferred_then_sent(world):
     assert len(world.sent_to(CUSTOMERS[0])) == 1
 
 
+def test_rows_a_round_claimed_but_did_not_try_are_given_back_due_at_once(world):
+    deliver_requests(world)
+    world.smtp.stop()
+    world.run_once()                                              # intake only: six rows wait
+    world.smtp.start()
+    world.smtp.reject(451)
+    now = later(3)
+    assert drain_at(world, now).deferred == 1                     # the first is refused for now: round ends
+    rows = outbox(world)
+    assert [r.attempts for r in rows] == [2] + [0] * (len(rows) - 1)          # the others were not tried
+    assert all(r.claimed_at is None and db.utc(r.next_attempt_at) == now for r in rows[1:])
+    world.smtp.accept()
+    assert drain_at(world, now).sent == len(rows) - 1             # at the same instant: no lease to wait out
+
+
 def test_550_for_a_customer_fails_the_row_and_tells_petugas_once(fresh_mailbox, db_url):
     customer = "tidak.ada@gmail.com"
     smtp = devservers.CaptureSMTPServer(rcpt_replies={customer: "550 5.1.1 No such user"}).start()

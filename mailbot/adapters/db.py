@@ -352,15 +352,14 @@ def catalog_entry(session: Session, katalog: str, tahun: int | None = None, judu
 def next_seq(session: Session, name: str) -> int:
     """The next number of sequence `name`, inside the caller's transaction (gap-free: rolled back with it).
     One upsert statement: the first number of a new sequence (a new year) and every later one alike."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _NEXT_SEQ:
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(SequenceRow.__table__)
-        _NEXT_SEQ[dialect] = ins.values(name=bindparam("name"), value=1).on_conflict_do_update(
-            index_elements=[SequenceRow.name], set_={"value": SequenceRow.value + 1}).returning(SequenceRow.value)
-    return session.connection().execute(_NEXT_SEQ[dialect], {"name": name}).scalar_one()
+    upsert = _NEXT_SEQ["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    return session.connection().execute(upsert, {"name": name}).scalar_one()
 
 
-_NEXT_SEQ: dict = {}     # the upsert of each dialect, built once
+_NEXT_SEQ = {dialect: ins(SequenceRow.__table__).values(name=bindparam("name"), value=1)
+             .on_conflict_do_update(index_elements=[SequenceRow.name], set_={"value": SequenceRow.value + 1})
+             .returning(SequenceRow.value)
+             for dialect, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}   # built once each
 
 
 # --- case <-> row -----------------------------------------------------------------
@@ -444,7 +443,7 @@ def mails_to_since(conn: Connection, recipient: str, since: datetime, kinds: lis
     return conn.scalar(_MAILS_TO_SINCE, {"to": recipient, "since": since, "kinds": kinds}) or 0
 
 
-# The statements every handled or sent mail runs, built once: building one costs more than running it.
+# The statements every handled mail runs, built once: building one costs more than running it.
 _IN, _OUT = InboundRow.__table__, OutboxRow.__table__
 _INBOUND_INSERT = _IN.insert()
 _INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
