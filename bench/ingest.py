@@ -16,7 +16,9 @@ then times, in one run:
 and checks the outcome against the manifest: one case per new mail, numbered in corpus order;
 every reply joined to its parent's case; auto-replies open nothing and are never answered;
 every proof lands on its case. Last, a floor: a bare aiosmtplib client sends mailbot's replies again,
-byte for byte, to the same server, which bounds the ratio any design that sends them could reach.
+byte for byte, to the same server, which bounds the ratio any design that sends them could reach; and
+the CPU budget a ratio of 0.5 leaves: the cores times twice the plain run, less what the SMTP server,
+Dovecot and that bare client used, per mail.
 """
 from __future__ import annotations
 
@@ -106,8 +108,8 @@ def write_config(work: Path, imap, smtp) -> Path:
                                    storage={"dir": str(work / "var"), "library_dir": str(work / "library")})
 
 
-def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int, dict, int]:
-    """Wall seconds, exit status, the JSON result, peak RSS in KiB of the child itself."""
+def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int, dict, os.struct_rusage]:
+    """Wall seconds, exit status, the JSON result, and the child's own resource usage (peak RSS, CPU)."""
     prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
     argv = [sys.executable, *prefix, "-m", "mailbot.cli", "--config", str(cfg), "run", "--once"]
     with log.open("wb") as err, (log.with_suffix(".json")).open("wb") as out:
@@ -117,7 +119,7 @@ def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int,
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
     text = log.with_suffix(".json").read_text()
-    return seconds, proc.returncode, (json.loads(text) if text.strip() else {}), usage.ru_maxrss
+    return seconds, proc.returncode, (json.loads(text) if text.strip() else {}), usage
 
 
 def plain_fetch_parse(server, user: str, expected: int) -> tuple[float, int]:
@@ -161,21 +163,47 @@ rows = sqlite3.connect(sys.argv[1]).execute("SELECT sender, recipient, raw FROM 
 async def main():
     smtp = aiosmtplib.SMTP(hostname=sys.argv[2], port=int(sys.argv[3]))
     await smtp.connect()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for sender, recipient, raw in rows:
         await smtp.sendmail(sender, recipient.split(", "), raw)
-    print(time.perf_counter() - t0)
+    print(time.perf_counter() - t0, time.process_time() - c0)
     await smtp.quit()
 asyncio.run(main())
 """
 
 
-def smtp_floor(db_path: Path, smtp) -> float:
-    """Seconds a bare aiosmtplib client (its own process, one connection, nothing else to do) takes to
-    hand mailbot's replies, byte for byte, to the same SMTP server: what sending costs at the least."""
+def smtp_floor(db_path: Path, smtp) -> tuple[float, float, float]:
+    """A bare aiosmtplib client (its own process, one connection, nothing else to do) hands mailbot's
+    replies, byte for byte, to the same SMTP server: what sending costs at the least. Returns its wall
+    seconds, its own CPU seconds and the server's CPU seconds."""
+    server_cpu = smtp.cpu_seconds()
     out = subprocess.run([sys.executable, "-c", _FLOOR, str(db_path), smtp.host, str(smtp.port)],
                          check=True, capture_output=True, text=True)
-    return float(out.stdout)
+    wall, client_cpu = map(float, out.stdout.split())
+    return wall, client_cpu, smtp.cpu_seconds() - server_cpu
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process, its reaped children and its live descendants (Dovecot's master and
+    the imap processes it forks), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue                        # it ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15])   # utime stime cutime cstime
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0)
+        todo += children.get(p, [])
+    return total / tick
 
 
 # ---------------------------------------------------------------- correctness
@@ -249,16 +277,20 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "mailbot.cli", "--config", str(cfg), "catalog", "import",
                         str(CATALOG)], cwd=ROOT, check=True, capture_output=True)
 
+        c0 = time.thread_time()
         plain_s, _ = plain_fetch_parse(imap, "plain", total)
+        plain_cpu = time.thread_time() - c0
         profile = Path(a.profile) if a.profile else None
-        bot_s, code, result, rss_kib = run_mailbot(cfg, work / "run.log", profile)
+        server_cpu, dovecot_cpu = smtp.cpu_seconds(), tree_cpu(imap.proc.pid)
+        bot_s, code, result, usage = run_mailbot(cfg, work / "run.log", profile)
+        server_cpu, dovecot_cpu = smtp.cpu_seconds() - server_cpu, tree_cpu(imap.proc.pid) - dovecot_cpu
         phases = phase_times(work / "run.log")
         problems = check(work / "mailbot.sqlite3", manifest, extra_entries, smtp, year) if code == 0 else \
             [f"run --once exited {code}: {(work / 'run.log').read_text()[-2000:]}"]
         left = len(imap.list_messages("INBOX", user="svc"))
         delivered = len(smtp.messages)
         smtp.clear()
-        floor_s = smtp_floor(work / "mailbot.sqlite3", smtp) if code == 0 else 0.0
+        floor_s, floor_cpu, floor_server_cpu = smtp_floor(work / "mailbot.sqlite3", smtp) if code == 0 else (0.0,) * 3
 
         plain_rate, bot_rate = total / plain_s, total / bot_s
         intake_rate = phases["intake_count"] / phases["intake"] if phases["intake"] else 0.0
@@ -276,7 +308,21 @@ def main(argv: list[str] | None = None) -> int:
                   f"{floor_s:.2f} s; with all else free the ratio could reach at most "
                   f"{plain_s / (plain_s + floor_s):.2f} sending after the fetch, "
                   f"{plain_s / max(plain_s, floor_s):.2f} sending alongside it")
-        print(f"peak RSS of the mailbot run: {rss_kib / 1024:.1f} MiB   (target < 120)")
+        print(f"peak RSS of the mailbot run: {usage.ru_maxrss / 1024:.1f} MiB   (target < 120)")
+        cores = len(os.sched_getaffinity(0))
+        bot_cpu = usage.ru_utime + usage.ru_stime
+        print(f"CPU during the mailbot run: mailbot {bot_cpu:.2f} s ({1000 * bot_cpu / total:.1f} ms per mail), "
+              f"the SMTP server {server_cpu:.2f} s, Dovecot {dovecot_cpu:.2f} s; the plain loop used "
+              f"{plain_cpu:.2f} s ({1000 * plain_cpu / total:.1f} ms per mail)")
+        if floor_s:
+            wall = plain_s / 0.5
+            # the server's share as the bare client fed it (the smaller figure, so the budget errs generous)
+            spare = cores * wall - floor_server_cpu - dovecot_cpu - floor_cpu
+            print(f"budget for ratio 0.5: the run must end within {wall:.2f} s, {cores * wall:.2f} CPU-s on {cores} "
+                  f"cores; of them the SMTP server needs {floor_server_cpu:.2f} to take the replies from a bare "
+                  f"client, which needs {floor_cpu:.2f} to send them, and Dovecot {dovecot_cpu:.2f} to serve the "
+                  f"mailbox: {spare:.2f} CPU-s "
+                  f"({1000 * spare / total:.1f} ms per mail) are left for all the rest, with no core ever idle")
         print(f"result: {json.dumps(result)}")
         print(f"INBOX left: {left}; SMTP deliveries: {delivered}")
         if problems:

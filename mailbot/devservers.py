@@ -677,6 +677,13 @@ class CaptureSMTPServer:
                 raise TimeoutError(f"expected {count} message(s) within {timeout} s, got {len(self._messages)}")
             return list(self._messages)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server's own thread has used so far (the ingest benchmark's budget)."""
+        thread = self._controller._thread if self._controller is not None else None
+        if thread is None or thread.ident is None:
+            return 0.0
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+
     def reject(self, code: int = 550, text: str | None = None) -> None:
         """Answer every following DATA with *code* (e.g. 550 permanent, 451 temporary)."""
         default = {4: "4.3.0 Temporary failure, try again later", 5: "5.7.1 Message rejected"}

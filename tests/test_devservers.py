@@ -250,6 +250,25 @@ def test_smtp_stop_and_start_on_the_same_port():
     srv.stop()
 
 
+def test_smtp_cpu_seconds_counts_the_server_thread_only():
+    srv = CaptureSMTPServer()
+    assert srv.cpu_seconds() == 0.0                  # not started: no thread to ask
+    with srv:
+        idle, c0 = srv.cpu_seconds(), time.thread_time()
+        assert sum(i * i for i in range(2_000_000))  # this thread's work is not the server's
+        busy = time.thread_time() - c0
+        before = srv.cpu_seconds()
+        big = _mail()
+        big.add_attachment(os.urandom(300_000), maintype="application", subtype="pdf", filename="ktp.pdf")
+        with smtplib.SMTP(srv.host, srv.port, timeout=10) as s:
+            for _ in range(5):
+                s.send_message(big)
+        srv.wait_for(5)
+        receiving = srv.cpu_seconds() - before
+    assert before - idle < busy / 10                 # the loop above did not count
+    assert receiving > 0.005                         # taking 2 MB line by line did
+
+
 def test_smtp_starttls_and_auth_are_required_and_bad_login_gets_an_answer():
     with CaptureSMTPServer(tls=True, auth=("svc", "pw")) as srv:
         with smtplib.SMTP(srv.host, srv.port, timeout=5) as s:
