@@ -64,6 +64,9 @@ def test_whole_story(world):
     assert case["state"] == "new"
     req = latest(world, CUSTOMER, "Persyaratan")
     assert "lengkap" in body_of(req)
+    id_note = latest(world, P1, "Kartu identitas diterima")
+    assert dict(attachments_of(id_note)) == {"ktp.jpg": JPEG}
+    assert "mohon hapus email ini" in body_of(id_note)      # its copy escapes mailbot's retention purge
 
     # 3. The petugas: identity ok, item, clear, ready (with file), invoice.
     world.smtp.clear()
