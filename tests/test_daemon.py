@@ -69,10 +69,13 @@ class Daemon:
             self.proc.wait()
 
 
-def wait_for_mail(world: World, address: str, count: int = 1, timeout: float = 5) -> list:
+def wait_for_mail(world: World, address: str, count: int = 1, timeout: float = 5,
+                  daemon: Daemon | None = None) -> list:
     deadline = time.monotonic() + timeout
     while len(world.sent_to(address)) < count:
-        assert time.monotonic() < deadline, f"no mail to {address} within {timeout} s"
+        assert time.monotonic() < deadline, (f"no mail to {address} within {timeout} s" +
+                                             (f"; the daemon's log:\n{daemon.text()}" if daemon else "") +
+                                             f"\nthe IMAP server's log:\n{devservers._tail(world.imap.logfile)}")
         time.sleep(0.02)
     return world.sent_to(address)
 
@@ -90,7 +93,7 @@ def test_daemon_answers_by_idle_reloads_templates_and_stops_on_sigterm(world):
 
         started = time.monotonic()
         world.deliver(request("budi@gmail.com"))
-        ack = wait_for_mail(world, "budi@gmail.com")[0]
+        ack = wait_for_mail(world, "budi@gmail.com", daemon=first)[0]
         assert time.monotonic() - started < 3            # IDLE (polls are an hour apart)
         assert "[PUB-" in ack["Subject"]
         assert world.imap.list_messages("INBOX") == []
@@ -109,7 +112,7 @@ def test_daemon_answers_by_idle_reloads_templates_and_stops_on_sigterm(world):
         first.proc.send_signal(signal.SIGHUP)
         first.wait_log("action=reload")
         world.deliver(request("siti@yahoo.co.id"))
-        assert "DIPERBARUI" in wait_for_mail(world, "siti@yahoo.co.id")[0]["Subject"]
+        assert "DIPERBARUI" in wait_for_mail(world, "siti@yahoo.co.id", daemon=first)[0]["Subject"]
 
         code, out = world.cli("status")
         assert code == 0 and '"last_fetch": "20' in out

@@ -204,6 +204,32 @@ def test_idle_wait_sees_mail_that_arrived_into_an_empty_mailbox_while_busy(serve
     assert time.monotonic() - t0 < 2
 
 
+@pytest.mark.parametrize("security", ["none", "starttls"])    # TLS keeps a buffer of its own
+def test_idle_wait_sees_mail_that_arrived_just_before_idle_began(server, security, monkeypatch):
+    """Dovecot announces mail that landed after the last look and before IDLE together with its
+    "+ idling", in the same packet: imaplib then holds the announcement in its buffer, where a wait on
+    the socket never sees it (the daemon's first answer once waited for the next keepalive). pymap
+    announces only mail that lands during IDLE: there the look after the wait finds it."""
+    mailbox = Mailbox(**server.settings(security), ssl_context=server.ssl_context(), timeout=5).connect()
+    assert mailbox.pending() == []
+    real_idle = IMAPClient.idle
+
+    def idle_after_mail_lands(client):
+        server.append(_raw(22))          # after idle_wait's own look, before the IDLE command
+        time.sleep(0.6)                  # Dovecot notices other sessions' mail about 0.5 s late
+        return real_idle(client)
+
+    monkeypatch.setattr(IMAPClient, "idle", idle_after_mail_lands)
+    t0 = time.monotonic()
+    try:
+        assert mailbox.idle_wait(5) is True
+        if server.kind == "dovecot":
+            assert time.monotonic() - t0 < 2.5
+        assert [p.size for p in mailbox.pending()] == [len(_raw(22))]
+    finally:
+        mailbox.close()
+
+
 def test_idle_wait_returns_false_at_once_without_idle(mailbox, monkeypatch):
     monkeypatch.setattr(type(mailbox), "has_idle", property(lambda self: False))
     t0 = time.monotonic()

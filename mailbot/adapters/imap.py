@@ -312,13 +312,13 @@ class Mailbox:
         timeout = max(0.0, min(float(timeout), MAX_IDLE_SECONDS))
         # Mail that arrived while we were busy was announced inside another command's
         # response; IDLE would not announce it again, so look for it first.
-        if self._pending_seen:
-            with self._op("SEARCH") as client:
-                newer = [u for u in client.search(["UID", f"{self._highest_uid + 1}:*"]) if u > self._highest_uid]
-            if newer:
-                return True
+        if self._has_newer():
+            return True
         with self._op("IDLE") as client:
             client.idle()
+            if _buffered(client):
+                client.idle_done()
+                return True                 # the caller looks at the mailbox: a false alarm costs one look
             try:
                 responses = client.idle_check(timeout=timeout)
             except imaplib.IMAP4.abort as exc:
@@ -337,12 +337,34 @@ class Mailbox:
             return True
         if any(_announces_mail(r) for r in [*responses, *more]):
             return True
-        # Mail that arrived just as IDLE began may be announced in the reply to IDLE itself, which
-        # imapclient does not pass on: one look at the mailbox before waiting again.
-        if self._pending_seen:
-            with self._op("SEARCH") as client:
-                return any(u > self._highest_uid for u in client.search(["UID", f"{self._highest_uid + 1}:*"]))
+        # A server may not announce mail that arrived just before IDLE began (pymap does not):
+        # one look at the mailbox before waiting again.
+        return self._has_newer()
+
+    def _has_newer(self) -> bool:
+        """Whether mail beyond the last ``pending()`` is in the mailbox (False before the first)."""
+        if not self._pending_seen:
+            return False
+        with self._op("SEARCH") as client:
+            return any(u > self._highest_uid for u in client.search(["UID", f"{self._highest_uid + 1}:*"]))
+
+
+def _buffered(client: IMAPClient) -> bool:
+    """Whether the server's first words in IDLE have already been read off the socket. Mail that
+    arrived just before IDLE is announced right after "+ idling", often in the same packet; imaplib
+    then holds the announcement in its buffer (or TLS in its own), and idle_check, which waits on
+    the socket, would not see it before the server's next keepalive (imapclient issue #321)."""
+    sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))   # an empty buffer reads the socket once, without waiting
+    except OSError:                 # TLS has no whole record yet ("want read"): nothing to read
         return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _announces_mail(response) -> bool:
