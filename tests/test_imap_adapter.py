@@ -208,7 +208,7 @@ def test_idle_wait_sees_mail_that_arrived_into_an_empty_mailbox_while_busy(serve
 def test_idle_wait_sees_mail_that_arrived_just_before_idle_began(server, security, monkeypatch):
     """Dovecot announces mail that landed after the last look and before IDLE together with its
     "+ idling", in the same packet: imaplib then holds the announcement in its buffer, where a wait on
-    the socket never sees it (the daemon's first answer once waited for the next keepalive). pymap
+    the socket does not see it (such a mail waited for the server's next keepalive, minutes). pymap
     announces only mail that lands during IDLE: there the look after the wait finds it."""
     mailbox = Mailbox(**server.settings(security), ssl_context=server.ssl_context(), timeout=5).connect()
     assert mailbox.pending() == []
