@@ -39,13 +39,15 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     limit = int(app.cfg.storage.max_message_mb * 1024 * 1024)
     mover = _Mover(box, app, on_moved)
     fetched: dict[int, bytes] = {}
+    batches = True                          # until the server refuses one: then each mail alone
     try:
         pending = box.pending()
         for n, p in enumerate(pending):
             if stop():
                 break
-            if p.size <= limit and not fetched:
-                fetched = _prefetch(box, pending[n:], limit)
+            if batches and p.size <= limit and not fetched:
+                batch = _prefetch(box, pending[n:], limit)
+                batches, fetched = batch is not None, batch or {}
             try:
                 if p.size > limit:
                     # never downloaded whole: only the header block, to tell the sender the limit
@@ -75,8 +77,9 @@ def process_pending(app, box: Mailbox, now: Callable[[], datetime], *,
     return counts
 
 
-def _prefetch(box: Mailbox, ahead: list, limit: int) -> dict[int, bytes]:
-    """The next mails within the size limit, downloaded together (at least the first of them)."""
+def _prefetch(box: Mailbox, ahead: list, limit: int) -> dict[int, bytes] | None:
+    """The next mails within the size limit, downloaded together (at least the first of them); None
+    when the server refuses the batch."""
     uids, total = [], 0
     for p in ahead:
         if len(uids) == FETCH_BATCH or (uids and total + p.size > FETCH_BYTES):
@@ -89,7 +92,7 @@ def _prefetch(box: Mailbox, ahead: list, limit: int) -> dict[int, bytes]:
     except MailboxError:
         if not box.connected:
             raise                           # the connection is gone: the mails stay for the next run
-        return {}                           # a server that refuses the batch: each is fetched alone
+        return None                         # a server that refuses batches: each mail is fetched alone
 
 
 class _Mover:

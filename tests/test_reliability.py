@@ -21,7 +21,7 @@ from world import PETUGAS, SERVICE, World, mail
 
 from mailbot import devservers
 from mailbot.adapters import db
-from mailbot.adapters.imap import Mailbox, MailboxUnavailable
+from mailbot.adapters.imap import Mailbox, MailboxError, MailboxUnavailable
 
 pytestmark = pytest.mark.mail
 ROOT = Path(__file__).resolve().parents[1]
@@ -408,6 +408,23 @@ def test_mail_is_downloaded_in_bounded_batches_and_one_taken_meanwhile_is_skippe
     assert sorted(u for b in batches for u in b) == sorted(set(u for b in batches for u in b))  # each once
     taken = requests[2]["From"].addresses[0].addr_spec
     assert taken not in [c["customer"] for c in w.cases()]
+    assert w.imap.list_messages("INBOX") == [] and w.imap.list_messages("Quarantine") == []
+
+
+def test_a_server_that_refuses_batched_fetch_gets_each_mail_alone_and_is_asked_once(small_world, monkeypatch):
+    w = small_world
+    rng = random.Random(6)
+    for i in range(4):
+        w.deliver(customer_request(i, rng))
+    refused: list[list[int]] = []
+
+    def refuse(self, uids):
+        refused.append(list(uids))
+        raise MailboxError("IMAP FETCH 4 messages failed: BAD too many")   # the connection stays usable
+
+    monkeypatch.setattr(Mailbox, "fetch_many", refuse)
+    assert w.run_once()["mail"] == {"new_case": 4}
+    assert len(refused) == 1                                 # not once more for every mail
     assert w.imap.list_messages("INBOX") == [] and w.imap.list_messages("Quarantine") == []
 
 
