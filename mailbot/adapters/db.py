@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from ..domain.case import Case, Item
-from .storage import fsync_path
 from ..domain.states import State
+from .storage import fsync_path
 
 
 class Base(DeclarativeBase):
