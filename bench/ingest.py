@@ -40,8 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # the test servers (Dovecot, pymap, capture SMTP)
 
-from mailbot import devservers
+import servers as devservers
 
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"   # the shared corpus generator beside the clone
 CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"

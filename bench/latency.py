@@ -28,8 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # the test servers (Dovecot, pymap, capture SMTP)
 
-from mailbot import devservers  # noqa: E402
+import servers as devservers  # noqa: E402
 
 
 def request(n: int) -> tuple[str, bytes]:

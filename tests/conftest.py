@@ -27,7 +27,7 @@ import uuid
 
 import pytest
 
-from mailbot import devservers
+import servers as devservers
 
 REQUIRE_DOVECOT = os.environ.get("MAILBOT_REQUIRE_DOVECOT") == "1"
 TEST_PG = os.environ.get("MAILBOT_TEST_PG", "").strip()

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mailbot import devservers
-from mailbot.checks import run_checks
+import servers as devservers
+from mailbot.cli.checks import run_checks
 from mailbot.config import load_config
 from world import World
 

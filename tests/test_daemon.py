@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete, inspect
 
-from mailbot import daemon, devservers
+import servers as devservers
+from mailbot.runtime import daemon
 from mailbot.adapters import db
-from mailbot.cli import utcnow
+from mailbot.clock import utcnow
 from mailbot.config import load_config
-from mailbot.lock import LockHeld, acquire_lock
-from mailbot.service import App
+from mailbot.adapters.lock import LockHeld, acquire_lock
+from mailbot.app.bootstrap import App
 from mailbot.outbound.templates import shipped_templates_dir
 from world import SUPERVISOR, World, body_of, mail
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.devservers import port_answers
+from servers import port_answers
 
 pytestmark = pytest.mark.mail
 ROOT = Path(__file__).resolve().parents[1]

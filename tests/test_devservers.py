@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from mailbot import devservers
-from mailbot.devservers import CaptureSMTPServer, DevServerError, DovecotServer, PymapServer
+import servers as devservers
+from servers import CaptureSMTPServer, DevServerError, DovecotServer, PymapServer
 
 pytestmark = pytest.mark.mail
 

@@ -45,10 +45,9 @@ def to_payment_review(world: World, staff_lines: str, attachments=()) -> str:
 
 
 def approve(world: World) -> None:
-    from mailbot.digest import send_digest
-    from mailbot.unit import Unit
-    with world.app.sessions.begin() as s:
-        send_digest(Unit(world.app, s, T0, scheduled=True))
+    from mailbot.app.digest import send_digest
+    with world.app.unit(T0, scheduled=True) as unit:
+        send_digest(unit)
     world.drain(T0)
     digest = last_to(world, BENDAHARA, "Digest")
     token = re.search(r"SETUJU ([A-Z2-9]{6})", body_of(digest)).group(1)

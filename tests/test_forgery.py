@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from mailbot import devservers
+import servers as devservers
 from mailbot.adapters import db
 from mailbot.config import load_config
-from mailbot.service import App
+from mailbot.app.bootstrap import App
 from world import AUTHSERV, BENDAHARA, PETUGAS, World, body_of, mail
 
 pytestmark = pytest.mark.mail

@@ -9,7 +9,7 @@ import time
 import pytest
 from imapclient import IMAPClient
 
-from mailbot import devservers
+import servers as devservers
 from mailbot.adapters.imap import (Mailbox, MailboxAuthError, MailboxError, MailboxUnavailable,
                                    MessageNotFound, PendingMessage)
 

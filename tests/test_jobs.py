@@ -143,7 +143,7 @@ def test_warning_two_working_days_before_and_supervisor_once_when_missed(world):
     from sqlalchemy import select
 
     from mailbot.adapters import db
-    from mailbot.views import overdue
+    from mailbot.app.cases import overdue
     with world.app.sessions() as s:
         row = s.scalar(select(db.CaseRow).where(db.CaseRow.ref == ref))
         assert not overdue(row, at("2027-01-19T08:00").date()) and overdue(row, at("2027-01-20T08:00").date())

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from world import PETUGAS, World, mail
 
-from mailbot import devservers
+import servers as devservers
 from mailbot.adapters import db
 from mailbot.adapters.smtp import SendPermanentError
 from mailbot.adapters.smtp import SmtpSession
-from mailbot.sender import drain
+from mailbot.runtime.sender import drain
 
 pytestmark = pytest.mark.mail
 CUSTOMERS = ("budi@gmail.com", "siti@yahoo.co.id", "andi@ui.ac.id")
@@ -163,7 +163,7 @@ def test_one_connection_per_drain_and_a_reject_in_between_does_not_stop_the_rest
     before = len(world.smtp.messages)
     # a drain of many rows uses a single SMTP connection
     deliver_requests(world, ("x1@gmail.com", "x2@gmail.com", "x3@gmail.com"))
-    from mailbot.daemon import fetch_once
+    from mailbot.runtime.daemon import fetch_once
     fetch_once(world.app, lambda: datetime.now(UTC))
     result = drain_at(world, datetime.now(UTC))
     assert result.sent == 3 * 2 and result.connections == 1

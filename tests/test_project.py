@@ -37,17 +37,6 @@ def test_migrations_match_the_models(db_url):
     assert diff == [], diff
 
 
-def test_domain_imports_only_the_standard_library():
-    allowed_prefixes = ("mailbot.domain", "__future__")
-    for path in (ROOT / "mailbot" / "domain").glob("*.py"):
-        for line in path.read_text().splitlines():
-            m = re.match(r"\s*(?:from|import)\s+([\w.]+)", line)
-            if not m or m.group(1).startswith(".") or m.group(1).startswith(allowed_prefixes):
-                continue
-            top = m.group(1).split(".")[0]
-            assert top in sys.stdlib_module_names, f"{path.name}: {line.strip()}"
-
-
 def test_deferred_storage_sync_writes_whole_files_and_syncs_them(tmp_path):
     from mailbot.adapters.storage import Storage
     store = Storage(tmp_path, sync_each=False)

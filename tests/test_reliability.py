@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from world import PETUGAS, SERVICE, World, mail
 
-from mailbot import devservers
+import servers as devservers
 from mailbot.adapters import db
 from mailbot.adapters.imap import Mailbox, MailboxError, MailboxUnavailable
 
@@ -224,8 +224,8 @@ def _phase(world: World) -> str:
 
 
 def test_imap_restart_mid_batch_and_down_run_then_next_run_picks_up(own_world, monkeypatch):
-    from mailbot import intake
-    from mailbot.intake import process_pending
+    from mailbot.runtime import intake
+    from mailbot.runtime.intake import process_pending
     monkeypatch.setattr(intake, "FETCH_BATCH", 2)    # the restart falls between two downloads
     w = own_world
     rng = random.Random(7)
@@ -382,7 +382,7 @@ def test_oversized_mail_is_not_downloaded_sender_told_once_and_quarantined(small
 @pytest.mark.parametrize("batch, budget", [(2, 10 * 2**20), (20, 1)])
 def test_mail_is_downloaded_in_bounded_batches_and_one_taken_meanwhile_is_skipped(small_world, monkeypatch,
                                                                                  batch, budget):
-    from mailbot import intake
+    from mailbot.runtime import intake
     w = small_world
     monkeypatch.setattr(intake, "FETCH_BATCH", batch)
     monkeypatch.setattr(intake, "FETCH_BYTES", budget)     # 1 byte: every batch is its first mail only

@@ -10,10 +10,8 @@ from sqlalchemy import select
 
 from mailbot.adapters import db
 from mailbot.config import load_config
-from mailbot.digest import send_digest
-from mailbot.jobs import run_due
-from mailbot.service import App
-from mailbot.unit import Unit
+from mailbot.app.digest import send_digest
+from mailbot.app.bootstrap import App
 from world import BENDAHARA, PETUGAS, World, mail
 
 WIB = timezone(timedelta(hours=7))
@@ -67,9 +65,9 @@ def customer(app: App, ref: str, frm: str, body: str, when: datetime, attachment
 
 
 def approve(app: App, when: datetime) -> None:
-    with app.sessions.begin() as s:
-        digest_id = send_digest(Unit(app, s, when, scheduled=True))
-        token = s.scalar(select(db.DigestTokenRow.token).where(db.DigestTokenRow.digest_id == digest_id))
+    with app.unit(when, scheduled=True) as unit:
+        digest_id = send_digest(unit)
+        token = unit.session.scalar(select(db.DigestTokenRow.token).where(db.DigestTokenRow.digest_id == digest_id))
     handle(app, mail(BENDAHARA, f"Re: Digest (kode {digest_id})", f"SETUJU {token}", auth="pass"), when, "staff")
 
 
@@ -93,7 +91,7 @@ def play_october(app: App) -> tuple[str, str]:
     assert state(app, b) == "delivered"
     customer(app, b, "dinas@sumselprov.go.id", "Halaman 12 kosong, mohon diperbaiki.", at("2026-10-07"))
     assert state(app, b) == "correction"
-    run_due(app, at("2026-10-16", 8))        # A's service (15th) and B's correction (14th) deadlines passed
+    app.run_jobs(at("2026-10-16", 8))        # A's service (15th) and B's correction (14th) deadlines passed
     staff(app, a, "SIAP\nTAGIH", at("2026-10-20"), (("sda.pdf", PDF, "application/pdf"),))
     assert state(app, a) == "invoiced"
     staff(app, b, "PERBAIKAN", at("2026-10-20"), (("sda-perbaikan.pdf", PDF, "application/pdf"),))
@@ -140,7 +138,7 @@ def test_other_months_are_empty_and_expiry_voids_count(office):
     customer(app, c, "siti@yahoo.co.id", "SETUJU", at("2026-10-26", 10), (("ktp.jpg", JPEG, "image/jpeg"),))
     staff(app, c, "IDENTITAS OK\nITEM 1102001.16\nJELAS\nSIAP\nTAGIH", at("2026-10-27"),
           (("sda.pdf", PDF, "application/pdf"),))
-    run_due(app, at("2026-12-01", 8))
+    app.run_jobs(at("2026-12-01", 8))
     assert state(app, c) == "expired"
     oct_, dec = (json.loads(world.cli("report", "--month", m)[1]) for m in ("2026-10", "2026-12"))
     assert (oct_["invoices_issued"], oct_["invoices_voided"]) == (2, 0)

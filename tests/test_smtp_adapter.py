@@ -11,7 +11,7 @@ import pytest
 
 from mailbot.adapters.smtp import (SendAuthError, SendPermanentError, SendResult, SendTemporaryError,
                                    send)
-from mailbot.devservers import CaptureSMTPServer
+from servers import CaptureSMTPServer
 
 pytestmark = pytest.mark.mail
 

@@ -63,7 +63,7 @@ def test_whole_story(world):
     case = world.case(ref)
     assert case["state"] == "new"
     req = latest(world, CUSTOMER, "Persyaratan")
-    assert "lengkap" in body_of(req)
+    assert "Persyaratan Anda lengkap" in body_of(req)
     id_note = latest(world, P1, "Kartu identitas diterima")
     assert dict(attachments_of(id_note)) == {"ktp.jpg": JPEG}
     assert "mohon hapus email ini" in body_of(id_note)      # its copy escapes mailbot's retention purge
@@ -186,6 +186,20 @@ def test_balas_goes_to_customer_without_quote(world):
     assert "kutipan lama" not in body_of(reply)
 
 
+def test_agreement_and_identity_in_one_mail_get_one_answer_saying_both_were_received(world):
+    """Demo step 2: the notice is rendered from the case as the mail leaves it, not after SETUJU alone."""
+    ack = latest(world, CUSTOMER, open_case(world))
+    world.smtp.clear()
+    world.deliver(mail(CUSTOMER, "Re: permintaan", "Setuju\n\nBerikut KTP saya.", reply_to=ack,
+                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.run_once()
+    answers = [m for m in world.sent_to(CUSTOMER) if "Persyaratan" in str(m["Subject"])]
+    assert len(answers) == 1, [str(m["Subject"]) for m in world.sent_to(CUSTOMER)]
+    text = body_of(answers[0])
+    assert "- kartu identitas: diterima" in text and "- persetujuan syarat pembelian: diterima" in text, text
+    assert "BELUM" not in text and "Persyaratan Anda lengkap" in text
+
+
 def test_buka_opens_case_for_live_chat_customer(world):
     world.deliver(mail(P1, "Kasus live chat", "BUKA siti@yahoo.co.id", auth="pass"))
     world.run_once()
@@ -195,11 +209,13 @@ def test_buka_opens_case_for_live_chat_customer(world):
 
 
 def test_bantuan_lists_every_keyword(world):
-    from mailbot.inbound.keywords import KEYWORDS
+    from mailbot.app.bootstrap import keyword_registry
+    keywords = [*keyword_registry().for_role("petugas"), *keyword_registry().for_role("bendahara")]
+    assert len(keywords) == 17          # DESIGN §4: 15 petugas keywords, SETUJU and TOLAK
     world.deliver(mail(P1, "bantuan", "BANTUAN", auth="pass"))
     world.run_once()
     text = body_of(latest(world, P1, "Bantuan"))
-    for kw in KEYWORDS:
+    for kw in keywords:
         assert kw.name in text and kw.alias in text
 
 

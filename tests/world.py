@@ -13,7 +13,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from mailbot.cli import main
-from mailbot.devservers import write_config
+from servers import write_config
 
 PETUGAS = ("petugas1@bps.go.id", "petugas2@bps.go.id")
 BENDAHARA = "bendahara@bps.go.id"
@@ -54,7 +54,7 @@ class World:
     def app(self):
         if self._app is None:
             from mailbot.config import load_config
-            from mailbot.service import App
+            from mailbot.app.bootstrap import App
             self._app = App(load_config(self.config))
         return self._app
 
@@ -67,7 +67,7 @@ class World:
     def drain(self, at: datetime) -> None:
         import asyncio
 
-        from mailbot.sender import drain
+        from mailbot.runtime.sender import drain
         asyncio.run(drain(self.app, lambda: at))
 
     def jobs(self, at: str) -> dict:

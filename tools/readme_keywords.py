@@ -1,8 +1,8 @@
-"""Write the keyword tables of README.md from mailbot.inbound.keywords (the one source); --check compares."""
+"""Write the keyword tables of README.md from the keyword registry (the one source); --check compares."""
 import sys
 from pathlib import Path
 
-from mailbot.inbound.keywords import keywords_for
+from mailbot.app.bootstrap import keyword_registry
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BEGIN, END = "<!-- keywords:begin -->", "<!-- keywords:end -->"
@@ -12,7 +12,7 @@ def tables() -> str:
     out = []
     for role, title in (("petugas", "Petugas"), ("bendahara", "Bendahara (replying to the digest)")):
         out += [f"**{title}**", "", "| keyword | English | what it does |", "|---|---|---|"]
-        out += [f"| `{kw.syntax}` | `{kw.alias}` | {kw.help} |" for kw in keywords_for(role)]
+        out += [f"| `{kw.syntax}` | `{kw.alias}` | {kw.help} |" for kw in keyword_registry().for_role(role)]
         out.append("")
     return "\n".join(out)
 

@@ -1,67 +1,45 @@
-"""The keyword table (petugas and bendahara) and the reader of the top lines of a staff mail."""
+"""The reader of the top lines of a staff mail, and the argument parsers of the keywords."""
 from __future__ import annotations
 
 import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Iterable, Protocol
 
 
 class ArgumentError(ValueError):
     """A keyword was recognised but its arguments were not (the message says what was expected)."""
 
 
-@dataclass(frozen=True)
-class Keyword:
-    """One row of the table: Indonesian name, English alias, syntax, help text, and who may use it."""
+class Spelled(Protocol):
+    """What the reader needs of a keyword: its Indonesian name, English alias and whether it takes the rest."""
 
     name: str
     alias: str
-    syntax: str
-    help: str
-    role: str = "petugas"          # petugas or bendahara
-    takes_rest: bool = False       # the rest of the mail is its text (BALAS, CATATAN)
-
-    @property
-    def spellings(self) -> tuple[str, ...]:
-        return (self.name, self.alias) if self.alias != self.name else (self.name,)
+    takes_rest: bool
 
 
-KEYWORDS: tuple[Keyword, ...] = (
-    Keyword("JELAS", "CLEAR", "JELAS", "permintaan sudah jelas: status new → preparing, jam layanan 10 hari kerja mulai"),
-    Keyword("ITEM", "ITEM", "ITEM <katalog atau #n> [x JUMLAH]", "tambah publikasi dari katalog (atau tebakan nomor n)"),
-    Keyword("HAPUS", "REMOVE", "HAPUS <baris>", "hapus baris item"),
-    Keyword("IDENTITAS OK", "IDENTITY OK", "IDENTITAS OK", "kartu identitas sudah diperiksa dan berlaku"),
-    Keyword("SIAP", "READY", "SIAP", "file terlampir menjadi softcopy yang akan dikirim"),
-    Keyword("TAGIH", "INVOICE", "TAGIH [BILLING <15 digit> <YYYY-MM-DD>]",
-            "buat dan kirim invoice (opsional kode billing SIMPONI dengan tanggal kedaluwarsanya)"),
-    Keyword("NOL", "ZERO", "NOL <alasan>", "layanan Rp0 (instansi pemerintah, pendidikan, …)"),
-    Keyword("BALAS", "REPLY", "BALAS", "sisa email ini dikirim ke pelanggan", takes_rest=True),
-    Keyword("CATATAN", "NOTE", "CATATAN <teks>", "catatan internal, tidak dikirim ke pelanggan", takes_rest=True),
-    Keyword("PERBAIKAN", "FIX", "PERBAIKAN", "file terlampir adalah perbaikan, dikirim tanpa biaya"),
-    Keyword("TUTUP", "CLOSE", "TUTUP [alasan]", "tutup kasus"),
-    Keyword("BATAL", "CANCEL", "BATAL <alasan>", "batalkan kasus"),
-    Keyword("STATUS", "STATUS", "STATUS", "balas dengan ringkasan kasus"),
-    Keyword("BANTUAN", "HELP", "BANTUAN", "balas dengan daftar kata kunci ini"),
-    Keyword("BUKA", "OPEN", "BUKA <alamat email pelanggan>", "buka kasus untuk pelanggan dari live chat"),
-    Keyword("SETUJU", "APPROVE", "SETUJU <ref>", "pembayaran diterima: kuitansi dibuat dan softcopy dikirim", role="bendahara"),
-    Keyword("TOLAK", "REJECT", "TOLAK <ref> <alasan>", "bukti bayar ditolak: pelanggan diberi tahu alasannya", role="bendahara"),
-)
+class Vocabulary:
+    """The keywords of one role, by every spelling (the app's keyword registry builds it)."""
 
-_BY_SPELLING: dict[tuple[str, str], Keyword] = {
-    (kw.role, spelling): kw for kw in KEYWORDS for spelling in kw.spellings
-}
+    def __init__(self, keywords: Iterable[Spelled]):
+        self.by_spelling: dict[str, Spelled] = {}
+        for kw in keywords:
+            for spelling in dict.fromkeys((kw.name, kw.alias)):
+                self.by_spelling[spelling] = kw
 
-
-def keywords_for(role: str) -> tuple[Keyword, ...]:
-    return tuple(kw for kw in KEYWORDS if kw.role == role)
+    def nearest(self, word: str) -> str | None:
+        """The keyword a mistyped word most likely meant, if any is close."""
+        hits = difflib.get_close_matches(word.upper(), list(self.by_spelling), n=1, cutoff=0.7)
+        return hits[0] if hits else None
 
 
 @dataclass(frozen=True)
 class Line:
     """One recognised keyword line: the keyword, its argument text, and the line as written."""
 
-    keyword: Keyword
+    keyword: Spelled
     args: str
     raw: str
     rest: str = ""                 # for takes_rest keywords: the text after this line
@@ -79,25 +57,19 @@ class Reading:
 _SPACE = re.compile(r"\s+")
 
 
-def _match(line: str, role: str) -> tuple[Keyword, str] | None:
+def _match(line: str, vocabulary: Vocabulary) -> tuple[Spelled, str] | None:
     words = _SPACE.split(line.strip(), maxsplit=2)
     upper = [w.upper().rstrip(":") for w in words]
-    if len(upper) >= 2 and (role, f"{upper[0]} {upper[1]}") in _BY_SPELLING:   # two-word keywords first
-        return _BY_SPELLING[(role, f"{upper[0]} {upper[1]}")], (words[2] if len(words) > 2 else "")
-    kw = _BY_SPELLING.get((role, upper[0]))
+    known = vocabulary.by_spelling
+    if len(upper) >= 2 and f"{upper[0]} {upper[1]}" in known:   # two-word keywords first
+        return known[f"{upper[0]} {upper[1]}"], (words[2] if len(words) > 2 else "")
+    kw = known.get(upper[0])
     if kw is None:
         return None
     return kw, line.strip()[len(words[0]):].strip()
 
 
-def nearest(word: str, role: str) -> str | None:
-    """The keyword a mistyped word most likely meant, if any is close."""
-    names = [s for (r, s) in _BY_SPELLING if r == role]
-    hits = difflib.get_close_matches(word.upper(), names, n=1, cutoff=0.7)
-    return hits[0] if hits else None
-
-
-def read_keywords(top_text: str, role: str) -> Reading:
+def read_keywords(top_text: str, vocabulary: Vocabulary) -> Reading:
     """Read keyword lines from the top of `top_text` (quote and signature already removed).
 
     Blank lines are skipped; reading stops at the first line that is not a keyword. That line is
@@ -111,10 +83,10 @@ def read_keywords(top_text: str, role: str) -> Reading:
     for n, raw in enumerate(lines):
         if not raw.strip():
             continue
-        hit = _match(raw, role)
+        hit = _match(raw, vocabulary)
         if hit is None:
             first = _SPACE.split(raw.strip(), maxsplit=1)[0]
-            suggestion = nearest(first, role)
+            suggestion = vocabulary.nearest(first)
             if suggestion or (raw.strip().isupper() and len(raw.strip()) <= 40):
                 not_understood.append((raw.strip(), suggestion))
                 ignored.extend(line for line in lines[n + 1:] if line.strip())
@@ -194,9 +166,3 @@ def parse_ref(args: str, needs_reason: bool) -> tuple[str, str]:
     if needs_reason and not reason:
         raise ArgumentError("TOLAK memerlukan alasan, mis. TOLAK P3K7QX nominal tidak sesuai")
     return m.group(1).upper(), reason
-
-
-def help_table(role: str) -> str:
-    """The BANTUAN/HELP reply and the README table come from here."""
-    rows = [f"  {kw.syntax:<44} {kw.alias:<12} {kw.help}" for kw in keywords_for(role)]
-    return "\n".join(rows)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from mailbot.outbound.formatting import format_rupiah, tanggal  # noqa: F401  (one home, re-exported)
-
 
 @dataclass(frozen=True)
 class Office:

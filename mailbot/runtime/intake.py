@@ -6,7 +6,7 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime
 
-from .adapters.imap import Mailbox, MailboxError, MessageNotFound
+from ..adapters.imap import Mailbox, MailboxError, MessageNotFound
 
 log = logging.getLogger("mailbot")
 

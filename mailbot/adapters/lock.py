@@ -6,13 +6,14 @@ import hashlib
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from .cli import UserError
+from ..clock import utcnow
+from ..errors import UserError
 
 log = logging.getLogger("mailbot")
 
@@ -33,7 +34,7 @@ def advisory_key(identity: str) -> int:
 
 
 def holder_text(started: datetime | None = None) -> str:
-    started = started or datetime.now(timezone.utc)
+    started = started or utcnow()
     return f"pid={os.getpid()} host={socket.gethostname()} started={started.isoformat(timespec='seconds')}"
 
 
@@ -46,12 +47,16 @@ class InstanceLock:
     def release(self) -> None:
         raise NotImplementedError
 
+    def held(self) -> bool:
+        raise NotImplementedError
+
     def alive(self) -> bool:
         """False when the lock was lost (the PostgreSQL connection dropped)."""
         return True
 
     def __enter__(self) -> "InstanceLock":
-        return self.acquire()
+        # acquire_lock() hands the lock over already taken: entering it must not take it a second time.
+        return self if self.held() else self.acquire()
 
     def __exit__(self, *exc) -> None:
         self.release()
@@ -63,6 +68,9 @@ class FileLock(InstanceLock):
     def __init__(self, path: Path, what: str):
         self.path, self.what = Path(path), what
         self._fd: int | None = None
+
+    def held(self) -> bool:
+        return self._fd is not None
 
     def acquire(self) -> "FileLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +101,9 @@ class AdvisoryLock(InstanceLock):
     def __init__(self, engine: Engine, key: int, what: str):
         self.engine, self.key, self.what = engine, key, what
         self._conn = None
+
+    def held(self) -> bool:
+        return self._conn is not None
 
     def acquire(self) -> "AdvisoryLock":
         conn = self.engine.connect()
@@ -162,6 +173,9 @@ class AdvisoryLock(InstanceLock):
 
 class NoLock(InstanceLock):
     """An in-memory SQLite database is private to its process: nothing to share, nothing to lock."""
+
+    def held(self) -> bool:
+        return True
 
     def acquire(self) -> "NoLock":
         return self

@@ -4,28 +4,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import datetime, timezone
+
+from ..config import ConfigError, load_config
+from ..errors import UserError
+from . import verbs
 
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit 1."""
-
-
-def utcnow() -> datetime:
-    """The one place the real clock is read; everything below takes the instant as an argument."""
-    return datetime.now(timezone.utc)
-
-
-def parse_instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"--at: expected an ISO instant such as 2027-01-05T08:00+07:00, got {text!r}") from None
-    if value.tzinfo is None:
-        raise UserError(f"--at: give a UTC offset, e.g. {text}+07:00")
-    return value.astimezone(timezone.utc)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,21 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+    # Libraries say only what is wrong; mailbot's own log says what it did (--verbose: everything).
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("mailbot").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         if args.verb == "demo":
-            from .demo import run_demo
-            return run_demo(keep=args.keep)
+            return verbs.cmd_demo(args)
         if not args.config:
             raise UserError(f"mailbot {args.verb}: --config FILE is required")
-        from .config import ConfigError, load_config
         try:
             cfg = load_config(args.config)
         except ConfigError as exc:
             raise UserError(str(exc)) from None
-        from . import commands
-        return commands.dispatch(cfg, args)
+        return verbs.dispatch(cfg, args)
     except UserError as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 1
@@ -89,10 +72,3 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("mailbot").exception("unexpected error")
         print(f"mailbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    # `python -m mailbot.cli` runs this file as __main__: call the importable module's main, so the
-    # exception classes other modules raise are the ones it catches.
-    from mailbot.cli import main as _main
-    sys.exit(_main())

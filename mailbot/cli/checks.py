@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from .config import Config
+from ..config import Config
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,8 @@ def check_config(cfg: Config, now: datetime) -> Result:
 
 
 def check_imap(cfg: Config, now: datetime) -> Result:
-    from .adapters.imap import MailboxError
-    from .intake import mailbox_for
+    from ..adapters.imap import MailboxError
+    from ..runtime.intake import mailbox_for
     i = cfg.imap
     where = f"{i.username}@{i.host}:{i.port} ({i.security})"
     try:
@@ -85,8 +85,8 @@ def check_database(cfg: Config, now: datetime) -> Result:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .adapters import db
-    from .adapters.migrations import pending
+    from ..adapters import db
+    from ..adapters.migrations import pending
     shown = make_url(cfg.database.url).render_as_string(hide_password=True)
     url = cfg.database.url
     if url.startswith("postgresql"):      # an unreachable server answers within seconds, not minutes
@@ -107,7 +107,7 @@ def check_database(cfg: Config, now: datetime) -> Result:
 
 
 def check_holidays(cfg: Config, now: datetime) -> Result:
-    from .adapters.holidays_source import load_calendar
+    from ..adapters.holidays_source import load_calendar
     year = now.astimezone(cfg.office.tz).year
     wanted = (year, year + 1)
     c = cfg.calendar
@@ -131,8 +131,8 @@ def check_library(cfg: Config, now: datetime) -> Result:
 
 
 def check_templates(cfg: Config, now: datetime) -> Result:
-    from .outbound.fonts import default_font_set
-    from .outbound.templates import TemplateError, Templates
+    from ..outbound.fonts import default_font_set
+    from ..outbound.templates import TemplateError, Templates
     try:
         Templates(cfg.templates_dir)
     except TemplateError as exc:

@@ -8,8 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .adapters import db
-from .cli import UserError, parse_instant, utcnow
+from ..adapters import db
+from ..adapters.lock import acquire_lock
+from ..adapters.migrations import pending, upgrade
+from ..app.bootstrap import App
+from ..clock import parse_instant, utcnow
+from ..errors import UserError
+from ..outbound.templates import TemplateError
 
 
 def dispatch(cfg, args) -> int:
@@ -20,17 +25,23 @@ def dispatch(cfg, args) -> int:
     return handler(cfg, args)
 
 
-def _app(cfg, migrate: bool = True):
-    from .outbound.templates import TemplateError
-    from .service import App
+def cmd_demo(args) -> int:
+    from ..demo.story import run_demo      # the embedded servers load only for the demo
+    return run_demo(keep=args.keep)
+
+
+def _app(cfg, migrate: bool = True) -> App:
+    """The wired application. Verbs that only read never migrate: a schema behind is one line to the user."""
     try:
-        return App(cfg, migrate=migrate)
+        app = App(cfg, migrate=migrate)
     except TemplateError as exc:
         raise UserError(str(exc)) from None
+    if not migrate and pending(app.engine):
+        raise UserError(f"the database schema is behind this mailbot: run `mailbot --config {cfg.path} db upgrade`")
+    return app
 
 
 def cmd_db(cfg, args) -> int:
-    from .adapters.migrations import upgrade
     upgrade(db.make_engine(cfg.database.url))
     print("database is up to date")
     return 0
@@ -39,26 +50,21 @@ def cmd_db(cfg, args) -> int:
 def cmd_run(cfg, args) -> int:
     app = _app(cfg)
     if args.once:
-        from .daemon import run_once
+        from ..runtime.daemon import run_once
         result = asyncio.run(run_once(app, utcnow))
         print(json.dumps(result))
         return 0
-    from .daemon import run_forever
+    from ..runtime.daemon import run_forever
     return asyncio.run(run_forever(app, utcnow))
 
 
 def cmd_jobs(cfg, args) -> int:
-    from .jobs import run_due
+    from ..runtime.sender import drain
     app = _app(cfg)
     at = parse_instant(args.at) if args.at else utcnow()
-    from .lock import acquire_lock
-    from .sender import drain
-    lock = acquire_lock(cfg, app.engine)      # never beside a running daemon: each job acts once
-    try:
-        done = run_due(app, at)
+    with acquire_lock(cfg, app.engine):       # never beside a running daemon: each job acts once
+        done = app.run_jobs(at)
         asyncio.run(drain(app, lambda: at))   # what the jobs queued goes out now, as the daemon would
-    finally:
-        lock.release()
     print(json.dumps(done, ensure_ascii=False))
     return 0
 
@@ -72,9 +78,9 @@ def _print_cases(rows_json: list[dict], as_json: bool) -> None:
 
 
 def cmd_cases(cfg, args) -> int:
-    from .domain.states import State
-    from .views import case_json, overdue
-    app = _app(cfg)
+    from ..app.cases import case_json, overdue
+    from ..domain.states import State
+    app = _app(cfg, migrate=False)
     if args.state and args.state not in {s.value for s in State}:
         raise UserError(f"--state: unknown state {args.state!r}; one of {', '.join(s.value for s in State)}")
     today = utcnow().astimezone(app.tz).date()
@@ -88,49 +94,39 @@ def cmd_cases(cfg, args) -> int:
 
 
 def cmd_case(cfg, args) -> int:
-    from .views import case_json
-    app = _app(cfg)
+    from ..app.cases import case_json, case_text
+    app = _app(cfg, migrate=False)
     with app.sessions() as s:
         row = s.scalar(select(db.CaseRow).where(db.CaseRow.ref == args.ref.strip().upper()))
         if row is None:
             raise UserError(f"no case {args.ref!r}")
         data = case_json(s, row)
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(f"{data['ref']}  {data['state']}  {data['customer_name']} <{data['customer']}>")
-        for i in data["items"]:
-            print(f"  {i['katalog']:<14} {i['judul'][:50]:<50} {i['halaman']:>4} hlm x{i['qty']} {i['amount']:>10}")
-        print(f"  total {data['total']}  invoice {data['invoice_number'] or '-'}  receipt {data['receipt_number'] or '-'}"
-              f"  due {data['due'] or '-'}")
-        for e in data["events"]:
-            print(f"  {e['time']}  {e['kind']:<20} {e['actor']:<30} {e['detail'][:80]}")
+    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else case_text(data))
     return 0
 
 
 def cmd_digest(cfg, args) -> int:
-    from .digest import send_digest
-    from .unit import Unit
+    from ..app.digest import send_digest
+    from ..runtime.sender import drain
     app = _app(cfg)
-    now = utcnow()
-    with app.sessions.begin() as s:
-        digest_id = send_digest(Unit(app, s, now, scheduled=True))
-    from .sender import drain
+    with app.unit(utcnow(), scheduled=True) as unit:
+        digest_id = send_digest(unit)
     asyncio.run(drain(app, utcnow))
     print(f"digest {digest_id} sent" if digest_id else "nothing waits for the bendahara; no digest sent")
     return 0
 
 
 def cmd_status(cfg, args) -> int:
-    from .views import status_summary
-    app = _app(cfg)
+    from ..app.cases import status_summary
+    app = _app(cfg, migrate=False)
     with app.sessions() as s:
         print(json.dumps(status_summary(s), ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_catalog(cfg, args) -> int:
-    from .catalog import CatalogError, read_catalog_csv
+    from ..app.library import import_catalog
+    from ..catalog import CatalogError, read_catalog_csv
     app = _app(cfg)
 
     def progress(n: int) -> None:
@@ -143,17 +139,7 @@ def cmd_catalog(cfg, args) -> int:
     except CatalogError as exc:
         raise UserError(str(exc)) from None
     print(file=sys.stderr)
-    added = updated = 0
-    with app.sessions.begin() as s:
-        for e in entries:
-            row = s.get(db.CatalogRow, (e.katalog, e.tahun))
-            if row is None:
-                s.add(db.CatalogRow(katalog=e.katalog, judul=e.judul, tahun=e.tahun, halaman=e.halaman, file=e.file))
-                added += 1
-            else:
-                row.judul, row.halaman, row.file = e.judul, e.halaman, e.file
-                updated += 1
-    app.forget_catalog()
+    added, updated = import_catalog(app, entries)
     print(f"catalog: {added} added, {updated} updated")
     return 0
 
@@ -164,8 +150,8 @@ def cmd_check(cfg, args) -> int:
 
 
 def cmd_report(cfg, args) -> int:
-    from .report import month_report
-    app = _app(cfg)
+    from ..app.report import month_report
+    app = _app(cfg, migrate=False)
     try:
         year, month = (int(x) for x in args.month.split("-"))
         datetime(year, month, 1)

@@ -1,16 +1,15 @@
-"""Invoices, receipts and deliveries: number, render, store and send them inside the current unit."""
+"""Effect handlers for invoices, receipts and deliveries: number, render, store and send them in the unit."""
 from __future__ import annotations
 
 import logging
-from datetime import date
-from pathlib import Path
 
-from sqlalchemy import select
-
-from .adapters import db
-from .domain.numbering import format_number
-from .outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
-from .outbound.mail import FilePart
+from ..adapters import db
+from ..domain import commands as c
+from ..domain import effects as fx
+from ..domain.numbering import format_number
+from ..outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
+from ..outbound.mail import FilePart
+from .files import deliverable_files, stored_parts
 from .unit import Unit
 
 log = logging.getLogger("mailbot")
@@ -26,7 +25,7 @@ def office(unit: Unit) -> Office:
                   logo_path=o.logo, signatory=o.signatory, signatory_title=o.signatory_title, nip=o.nip)
 
 
-def _lines(unit: Unit, row: db.CaseRow) -> tuple[DocLine, ...]:
+def _lines(row: db.CaseRow) -> tuple[DocLine, ...]:
     # The rate is the one in force when the line was added (amount = pages x rate x copies), so a
     # tariff change later never makes a document's lines disagree with its total.
     return tuple(DocLine(katalog=i.katalog, judul=i.judul, halaman=i.halaman, qty=i.qty,
@@ -50,22 +49,18 @@ def _new_document(unit: Unit, row: db.CaseRow, kind: str, pattern: str, total: i
     return doc, FilePart(filename, pdf, "application/pdf")
 
 
-def invoice_pdf(unit: Unit, row: db.CaseRow, doc: db.DocumentRow) -> FilePart:
-    """The stored PDF of an invoice (for reminders)."""
-    return FilePart(f"invoice-{doc.number.replace('/', '-')}.pdf", unit.app.storage.get(doc.file_sha256),
-                    "application/pdf")
-
-
-def issue_invoice(unit: Unit, row: db.CaseRow, billing_code: str | None, billing_expires: date | None) -> None:
-    from .outbound.pdf import render_invoice   # fpdf2 and the fonts load on the first document, not at start
-    void_invoice(unit, row, "diganti invoice baru")
+def send_invoice(unit: Unit, row: db.CaseRow, effect: fx.SendInvoice, cmd: c.Command) -> None:
+    """SendInvoice: void the current invoice, number and render the new one, mail it to the customer."""
+    from ..outbound.pdf import render_invoice   # fpdf2 and the fonts load on the first document, not at start
+    billing_code, billing_expires = effect.billing_code, effect.billing_expires
+    _void(unit, row, "diganti invoice baru")
     pay = unit.cfg.payment
 
     def render(number: str) -> bytes:
         return render_invoice(InvoiceDocument(
             office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
             customer_name=row.customer_name or row.customer, customer_address="", customer_email=row.customer,
-            lines=_lines(unit, row), total=sum(i.amount for i in row.items), valid_until=row.invoice_expires,
+            lines=_lines(row), total=sum(i.amount for i in row.items), valid_until=row.invoice_expires,
             bank=pay.bank, account_number=pay.account_number, account_name=pay.account_name,
             billing_code=billing_code, billing_expires=billing_expires, regulation=unit.cfg.tariffs.regulation),
             unit.app.templates_dir)
@@ -78,7 +73,12 @@ def issue_invoice(unit: Unit, row: db.CaseRow, billing_code: str | None, billing
     unit.notify(row, "customer", "invoice", attachments=(pdf,), document=doc)
 
 
-def void_invoice(unit: Unit, row: db.CaseRow, reason: str) -> None:
+def void_invoice(unit: Unit, row: db.CaseRow, effect: fx.VoidInvoice, cmd: c.Command) -> None:
+    """VoidInvoice: the current invoice lapsed unpaid, or the case was cancelled."""
+    _void(unit, row, "kedaluwarsa" if isinstance(cmd, c.Expire) else "dibatalkan")
+
+
+def _void(unit: Unit, row: db.CaseRow, reason: str) -> None:
     doc = unit.current_document(row, "invoice")
     if doc is not None:
         doc.void = True
@@ -86,42 +86,11 @@ def void_invoice(unit: Unit, row: db.CaseRow, reason: str) -> None:
         unit.event(row, "invoice_void", "system", f"{doc.number}: {reason}")
 
 
-def _file_meta(unit: Unit, sha: str) -> db.FileRow | None:
-    """The newest record of a stored file: its name as last sent to us."""
-    return unit.session.scalar(select(db.FileRow).where(db.FileRow.sha256 == sha).order_by(db.FileRow.id.desc())
-                               .limit(1))
-
-
-def deliverable_files(unit: Unit, row: db.CaseRow) -> tuple[list[FilePart], list[str]]:
-    """The softcopy to send: SIAP attachments, else the library files of the items; plus what is missing."""
-    files: list[FilePart] = []
-    missing: list[str] = []
-    ids = db.to_case(row).deliverables
-    if ids:
-        for sha in ids:
-            meta = _file_meta(unit, sha)
-            name = meta.filename if meta else f"{sha[:12]}.pdf"
-            if unit.app.storage.exists(sha):
-                files.append(FilePart(name, unit.app.storage.get(sha), meta.content_type if meta else ""))
-            else:
-                missing.append(name)
-        return files, missing
-    library = Path(unit.cfg.storage.library_dir) if unit.cfg.storage.library_dir else None
-    for item in row.items:
-        entry = db.catalog_entry(unit.session, item.katalog, judul=item.judul)
-        path = library / entry.file if (library and entry and entry.file) else None
-        if path and path.is_file():
-            files.append(FilePart(path.name, path.read_bytes(), "application/pdf"))
-        else:
-            missing.append(f"{item.katalog} ({entry.file if entry and entry.file else 'tidak ada di katalog'})")
-    return files, missing
-
-
 def _stamped(unit: Unit, row: db.CaseRow, files: list[FilePart]) -> list[FilePart]:
     """With storage.stamp_deliveries, the PDFs sent carry the buyer and invoice in a footer."""
     if not unit.cfg.storage.stamp_deliveries:
         return files
-    from .outbound.stamp import stamp_pdf
+    from ..outbound.stamp import stamp_pdf
     invoice = unit.current_document(row, "invoice")
     text = (f"Softcopy untuk {row.customer_name or row.customer} — {row.ref}"
             + (f" — invoice {invoice.number}" if invoice else "") + f" — {unit.cfg.office.name}")
@@ -143,8 +112,9 @@ def split_parts(files: list[FilePart], limit_bytes: int) -> list[list[FilePart]]
     return parts or [[]]
 
 
-def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
-    from .outbound.pdf import render_receipt
+def receipt_and_deliver(unit: Unit, row: db.CaseRow, effect: fx.IssueReceiptAndDeliver, cmd: c.Command) -> None:
+    """IssueReceiptAndDeliver: number and render the kuitansi, send it with the softcopy."""
+    from ..outbound.pdf import render_receipt
     invoice = unit.current_document(row, "invoice")
     total = sum(i.amount for i in row.items)
 
@@ -152,7 +122,7 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
         return render_receipt(ReceiptDocument(
             office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
             invoice_number=invoice.number if invoice else None, customer_name=row.customer_name or row.customer,
-            customer_address="", lines=_lines(unit, row), total=total, paid_on=row.paid_on,
+            customer_address="", lines=_lines(row), total=total, paid_on=row.paid_on,
             zero_reason=_zero_reason(unit, row), regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir)
 
     doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
@@ -162,7 +132,6 @@ def issue_receipt_and_deliver(unit: Unit, row: db.CaseRow) -> None:
     if missing:
         # The payment stands; the case waits on the petugas under the correction clock until the
         # files go out with PERBAIKAN (free of charge, as for any correction).
-        from .domain import commands as c
         unit.apply(row, c.ReportDefect("system", "; ".join(missing), by_office=True))
         unit.notify(row, "petugas", "files_missing", missing=missing)
 
@@ -175,12 +144,9 @@ def _zero_reason(unit: Unit, row: db.CaseRow) -> str | None:
     return f"{row.zero_reason} ({basis})" if basis else row.zero_reason
 
 
-def deliver_correction(unit: Unit, row: db.CaseRow, file_ids: tuple[str, ...]) -> None:
-    files = []
-    for sha in file_ids:
-        meta = _file_meta(unit, sha)
-        files.append(FilePart(meta.filename if meta else f"{sha[:12]}.pdf", unit.app.storage.get(sha),
-                              meta.content_type if meta else ""))
+def deliver_correction(unit: Unit, row: db.CaseRow, effect: fx.DeliverCorrection, cmd: c.Command) -> None:
+    """DeliverCorrection: the corrected files, free of charge."""
+    files, _ = stored_parts(unit, effect.files)
     send_in_parts(unit, row, "correction", _stamped(unit, row, files))
 
 

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 
-from .adapters import db
-from .adapters.smtp import SendPermanentError, SendTemporaryError, SmtpSession
+from ..adapters import db
+from ..adapters.smtp import SendPermanentError, SendTemporaryError, SmtpSession
+from .retry import backoff_seconds
 
 log = logging.getLogger("mailbot")
 
@@ -25,8 +26,8 @@ MAX_PASSES = 5               # a drain also sends what it queued itself (failure
 
 def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
     """Delay before attempt `attempts + 1`: doubling from 30 s to 2 h, times a jitter of 0.5-1.5."""
-    base = min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    return base * rng.uniform(0.5, 1.5)
+    return timedelta(seconds=backoff_seconds(attempts, BACKOFF_FIRST.total_seconds(), BACKOFF_MAX.total_seconds(),
+                                             rng))
 
 
 @dataclass
@@ -168,7 +169,7 @@ def _record(app, conn, row_id: int, error, now, result: DrainResult, refused: di
         row.claimed_at = None
         result.errors.append(str(error))
         if isinstance(error, SendPermanentError):
-            _fail(app, session, row, now(), str(error))
+            app.send_failed(session, row, now(), str(error))
             result.failed += 1
             return True
         # Temporary: retried for as long as it takes (a mail is never lost because SMTP was down);
@@ -177,7 +178,7 @@ def _record(app, conn, row_id: int, error, now, result: DrainResult, refused: di
         row.next_attempt_at = now() + backoff(row.attempts)
         result.deferred += 1
         if row.attempts == ATTEMPTS_BEFORE_ALERT:
-            _stuck(app, session, row, now())
+            app.send_waiting(session, row, now())
         log.warning("action=send_deferred outbox=%s to=%s attempts=%s error=%s", row.id, row.recipient,
                     row.attempts, error)
         return False
@@ -193,28 +194,3 @@ def release_claims(app, at: datetime) -> int:
     if rows:
         log.warning("action=claims_released count=%s", len(rows))
     return len(rows)
-
-
-def _stuck(app, session, row: db.OutboxRow, at: datetime) -> None:
-    """A mail still waiting for the SMTP server after a day: tell the supervisors (it keeps trying)."""
-    from .unit import Unit
-    case = session.get(db.CaseRow, row.case_id) if row.case_id else None
-    unit = Unit(app, session, at, scheduled=True)
-    unit.event(case, "send_waiting", "system", f"{row.recipient}: {row.attempts} attempts: {row.last_error[:300]}")
-    if not row.kind.startswith(("petugas:", "supervisor:")):
-        unit.notify(case, "supervisor", "send_waiting", recipient=row.recipient, error=row.last_error[:1000],
-                    failed_subject=row.subject, attempts=row.attempts)
-
-
-def _fail(app, session, row: db.OutboxRow, at: datetime, error: str) -> None:
-    """A mail that can never go: mark it, audit it, and tell the petugas (never about their own notices)."""
-    from .unit import Unit
-    row.status = "failed"
-    row.last_error = error[:2000]
-    case = session.get(db.CaseRow, row.case_id) if row.case_id else None
-    unit = Unit(app, session, at, scheduled=True)
-    unit.event(case, "send_failed", "system", f"{row.recipient}: {error[:500]}")
-    log.error("action=send_failed outbox=%s to=%s error=%s", row.id, row.recipient, error)
-    if not row.kind.startswith(("petugas:", "supervisor:")):
-        unit.notify(case, "petugas", "send_failed", recipient=row.recipient, error=error[:1000],
-                    failed_subject=row.subject)

@@ -24,10 +24,14 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from .adapters.imap import Mailbox, MailboxError
+from sqlalchemy import delete
+
+from ..adapters import db
+from ..adapters.imap import Mailbox, MailboxError
+from ..adapters.lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
+from ..outbound.templates import TemplateError
 from .intake import mailbox_for, process_pending
-from .jobs import run_due
-from .lock import InstanceLock, LockHeld, acquire_lock, mailbox_identity
+from .retry import backoff_seconds
 from .sender import DrainResult, drain, release_claims, session_for
 
 log = logging.getLogger("mailbot")
@@ -80,7 +84,7 @@ async def run_once(app, clock: Clock) -> dict:
             intake_done.set()
             wake.set()
             sent = await sending
-        result["jobs"] = await asyncio.to_thread(run_due, app, clock())
+        result["jobs"] = await asyncio.to_thread(app.run_jobs, clock())
         if not sent.deferred:               # a server found unwell in this run is not asked again
             sent.add(await drain(app, clock, smtp=smtp))
         result["outbox"] = sent.counts()
@@ -128,7 +132,7 @@ async def scheduled_tick() -> None:
 
 def reconnect_delay(failures: int, rng: random.Random = random.Random()) -> float:
     """Seconds before reconnect attempt `failures + 1`."""
-    return min(RECONNECT_FIRST * 2 ** max(failures - 1, 0), RECONNECT_MAX) * rng.uniform(0.5, 1.5)
+    return backoff_seconds(failures, RECONNECT_FIRST, RECONNECT_MAX, rng)
 
 
 class Daemon:
@@ -219,7 +223,6 @@ class Daemon:
 
     def reload(self) -> None:
         """SIGHUP: edited templates take effect with the next mail (a broken one is refused, logged)."""
-        from .outbound.templates import TemplateError
         try:
             self.app.templates.reload()
         except TemplateError as exc:
@@ -243,16 +246,16 @@ class Daemon:
         scheduler.start()
         # Replacing the stored job with one due now: a daemon that was off for days runs every job once
         # at start (run_due catches up by itself: every job looks at the state at that instant).
-        scheduler.add_job(scheduled_tick, "interval", minutes=JOB_MINUTES, id=JOB_ID, name="mailbot.jobs.run_due",
+        scheduler.add_job(scheduled_tick, "interval", minutes=JOB_MINUTES, id=JOB_ID, name="mailbot.app.run_jobs",
                           coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE, replace_existing=True,
-                          next_run_time=datetime.now(timezone.utc))
+                          next_run_time=self.clock())
         return scheduler
 
     async def tick(self) -> None:
         if self.stopping.is_set():
             return
         try:
-            await asyncio.to_thread(self._locked, run_due, self.app, self.clock())
+            await asyncio.to_thread(self._locked, self.app.run_jobs, self.clock())
         except Exception as exc:   # noqa: BLE001 - the next tick tries again
             log.error("action=jobs_failed error=%s", _one_line(exc))
         self._wake_sender()
@@ -369,16 +372,12 @@ class Daemon:
     # --- telling the supervisor -------------------------------------------------------------------
     def _alert(self, template: str, since: datetime | None, failures: int, error: str) -> bool:
         """Queue one mail to the supervisor list; True when recorded (then it is not sent again)."""
-        from sqlalchemy import delete
-
-        from .adapters import db
-        from .unit import Unit
         now = self.clock()
         tz = self.app.tz
         fmt = "%Y-%m-%d %H:%M"
         try:
-            with self.app.sessions.begin() as session:
-                unit = Unit(self.app, session, now, scheduled=True)
+            with self.app.unit(now, scheduled=True) as unit:
+                session = unit.session
                 unit.notify(None, "supervisor", template, mailbox=self.identity, failures=failures, error=error,
                             since=(since or now).astimezone(tz).strftime(fmt) + f" ({tz.key})",
                             at=now.astimezone(tz).strftime(fmt) + f" ({tz.key})")
@@ -395,7 +394,6 @@ class Daemon:
         return True
 
     def _status(self, key: str) -> str | None:
-        from .adapters import db
         try:
             with self.app.sessions() as session:
                 row = session.get(db.StatusRow, key)

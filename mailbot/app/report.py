@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .adapters import db
-from .domain.case import CORRECTION_DAYS, SERVICE_DAYS
-from .domain.states import State
+from ..adapters import db
+from ..domain.calendar import CalendarGapError
+from ..domain.case import CORRECTION_DAYS, SERVICE_DAYS
+from ..domain.states import State
 
 DELIVERY_EVENTS = ("ApprovePayment", "ZeroRate")          # first delivery of a case (receipt + softcopy)
 
@@ -114,7 +115,6 @@ def _service_deadlines(session: Session, by_kind) -> dict:
 
 def _correction_deadlines(session: Session, app, by_kind, first: date, nxt: date, tz) -> dict:
     """Corrections sent this month: within CORRECTION_DAYS working days of the report that opened them?"""
-    from .domain.calendar import CalendarGapError
     out = {"met": 0, "missed": 0, "unknown": 0, "missed_cases": []}
     sent = [e for e in by_kind["SendCorrection"] if e.case_id and "-> delivered)" in e.detail]
     for e in sent:

@@ -1,32 +1,24 @@
-"""Scheduled work at an instant: expiry, reminders, deadline warnings, digest, auto-close, retention.
+"""Scheduled work at an instant: expiry, reminders, deadline warnings, auto-close, retention.
 
 Every job is idempotent: what it did is recorded in `job_runs` in the same transaction, so running
-the same instant twice (or catching up after downtime) sends nothing twice.
+the same instant twice (or catching up after downtime) sends nothing twice. Bootstrap lists the jobs
+(the digest's lives with the digest) and App.run_jobs runs each in a unit of its own.
 """
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from .adapters import db
-from .domain import commands as c
-from .domain.case import Refused
-from .domain.states import CLOCKED_STATES, State
-from .unit import Unit
+from ..adapters import db
+from ..domain import commands as c
+from ..domain.calendar import CalendarGapError
+from ..domain.case import Refused
+from ..domain.states import CLOCKED_STATES, State
+from .files import document_pdf
+from .unit import Unit, once as _once
 
-log = logging.getLogger("mailbot")
 SYSTEM = "system"
-
-
-def _once(unit: Unit, job: str, key: str) -> bool:
-    """Claim (job, key); False when it was done before."""
-    if unit.session.scalar(select(db.JobRunRow.id).where(db.JobRunRow.job == job, db.JobRunRow.key == key)):
-        return False
-    unit.session.add(db.JobRunRow(job=job, key=key, at=unit.now))
-    unit.session.flush()
-    return True
 
 
 def _cases(unit: Unit, *states: State) -> list[db.CaseRow]:
@@ -45,7 +37,6 @@ def expire_invoices(unit: Unit) -> int:
 
 def send_reminders(unit: Unit) -> int:
     """One reminder per threshold (default 7 and 1 days before expiry); after downtime only the nearest."""
-    from .documents import invoice_pdf
     n = 0
     days = sorted(unit.cfg.schedule.reminder_days)          # e.g. [1, 7]
     for row in _cases(unit, State.INVOICED):
@@ -58,7 +49,7 @@ def send_reminders(unit: Unit) -> int:
             continue
         claimed = [d for d in due if _once(unit, "reminder", f"{doc.id}:{d}")]
         if min(due) in claimed:
-            unit.notify(row, "customer", "reminder", attachments=(invoice_pdf(unit, row, doc),), document=doc,
+            unit.notify(row, "customer", "reminder", attachments=(document_pdf(unit, doc),), document=doc,
                         days_left=left)
             unit.event(row, "reminder", SYSTEM, f"{doc.number}: {left} day(s) left")
             n += 1
@@ -67,7 +58,6 @@ def send_reminders(unit: Unit) -> int:
 
 def warn_deadlines(unit: Unit) -> int:
     """Petugas are told `warn_working_days` before a deadline; the supervisor once when one is missed."""
-    from .domain.calendar import CalendarGapError
     n = 0
     cal = unit.app.calendar()
     for row in _cases(unit, *CLOCKED_STATES):
@@ -92,21 +82,6 @@ def warn_deadlines(unit: Unit) -> int:
             unit.event(row, "deadline_warning", SYSTEM, f"{kind} deadline {due}: {left} working day(s) left")
             n += 1
     return n
-
-
-def daily_digest(unit: Unit) -> int:
-    """On working days from `digest_time` (office time), once a day, when something waits."""
-    from .digest import send_digest, waiting_cases
-    local = unit.now.astimezone(unit.app.tz)
-    try:
-        working = unit.app.calendar().is_working_day(local.date())
-    except Exception:     # a year without holiday data: send anyway rather than leave payments unchecked
-        working = local.weekday() < 5
-    if not working or local.time() < unit.cfg.schedule.digest_time or not waiting_cases(unit):
-        return 0
-    if not _once(unit, "digest", local.date().isoformat()):
-        return 0
-    return 1 if send_digest(unit) else 0
 
 
 def auto_close(unit: Unit) -> int:
@@ -154,24 +129,3 @@ def purge_identity(unit: Unit) -> int:
             unit.event(row, "identity_purged", SYSTEM, f"{len(files)} identity file(s) deleted after retention")
             n += len(files)
     return n
-
-
-JOBS = (("expire", expire_invoices), ("reminders", send_reminders), ("warnings", warn_deadlines),
-        ("digest", daily_digest), ("auto_close", auto_close), ("retention", purge_identity))
-
-
-def run_due(app, at: datetime) -> dict[str, int]:
-    """Run every job as of instant `at`, each in its own transaction; returns what each did."""
-    done: dict[str, int] = {}
-    for name, job in JOBS:
-        try:
-            with app.sessions.begin() as session:
-                unit = Unit(app, session, at, scheduled=True)
-                done[name] = job(unit)
-            for action in unit.after_commit:      # files go only once the records say they went
-                action()
-        except Exception:   # noqa: BLE001 - one failing job must not stop the others; it runs again next tick
-            log.exception("action=job_failed job=%s at=%s", name, at.isoformat())
-            done[name] = -1
-    log.info("action=jobs at=%s %s", at.isoformat(), " ".join(f"{k}={v}" for k, v in done.items()))
-    return done

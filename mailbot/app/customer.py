@@ -1,32 +1,21 @@
 """Customer mail: open a request, or read what the customer's reply means for the case."""
 from __future__ import annotations
 
-import json
+from io import BytesIO
 
-from .adapters import db
-from .domain import commands as c
-from .domain.case import Refused
-from .domain.states import FINAL, State
-from .inbound import intent
-from .inbound.model import ParsedMail
+from pypdf import PdfReader
+
+from ..adapters import db
+from ..domain import commands as c
+from ..domain.case import Refused
+from ..domain.states import FINAL, State
+from ..inbound import intent
+from ..inbound.model import ParsedMail
+from ..outbound.mail import FilePart
 from .unit import Unit
 
 # An inline image smaller than this is a logo in a signature, not a photographed document.
 _MIN_INLINE_DOCUMENT = 20 * 1024
-
-
-def open_request(unit: Unit, customer: str, name: str, text: str, language: str,
-                 linked_ref: str | None = None) -> db.CaseRow:
-    """A new case with its catalog guesses; the customer is acknowledged and petugas told."""
-    from .domain.case import open_case
-    row = unit.new_case(customer, name, text, language, linked_ref)
-    guesses = unit.app.match_catalog(unit.session, text)
-    row.guesses = json.dumps(guesses)
-    _, effects = open_case(row.ref, customer, name, unit.today)
-    unit.event(row, "opened", customer, f"new request{f' (follows {linked_ref})' if linked_ref else ''}")
-    for effect in effects:
-        unit.carry_out(row, effect, c.Command(customer))
-    return row
 
 
 def document_files(mail: ParsedMail, stored: dict[str, db.FileRow]) -> tuple[str, ...]:
@@ -48,7 +37,7 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
                 and mail.from_addr == row.customer):
             unit.apply(row, c.Rate(mail.from_addr, score))
             return "rating", row
-        row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text), linked_ref=row.ref)
+        row = unit.open_request(mail.from_addr, mail.from_name, text, intent.language(text), linked_ref=row.ref)
         _mark(stored, files, row, "attachment")
         return "new_case_linked", row
     if row is not None and mail.from_addr != row.customer:
@@ -57,12 +46,12 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         _mark(stored, tuple(stored), row, "attachment")
         unit.event(row, "third_party_message", mail.from_addr, text[:2000])
         unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False,
-                    other_sender=mail.from_addr, attachments=_parts(unit, mail, files))
+                    other_sender=mail.from_addr, attachments=_parts(mail, files))
         # A generic answer: a stranger who guessed a case number learns nothing about the case.
         unit.notify(row, "customer", "received_other", to=[mail.from_addr])
         return "third_party", row
     if row is None:
-        row = open_request(unit, mail.from_addr, mail.from_name, text, intent.language(text))
+        row = unit.open_request(mail.from_addr, mail.from_name, text, intent.language(text))
         if intent.agrees(text):
             unit.apply(row, c.Agree(mail.from_addr))
         if files:
@@ -75,7 +64,7 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         unit.event(row, "complaint", mail.from_addr, text[:2000])
         unit.notify(row, "customer", "complaint")
         unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=True,
-                    attachments=_parts(unit, mail, files))
+                    attachments=_parts(mail, files))
         return "complaint", row
     outcome = None
     if state in (State.NEW, State.PREPARING):
@@ -86,7 +75,7 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
             outcome = _ok(unit.apply(row, c.SubmitIdentity(mail.from_addr, files)), "identity")
     elif state in (State.INVOICED, State.PAYMENT_REVIEW, State.EXPIRED) and files:
         _mark(stored, files, row, "proof")
-        unit.event(row, "proof_text", mail.from_addr, _proof_text(unit, mail, files))
+        unit.event(row, "proof_text", mail.from_addr, _proof_text(mail, files))
         outcome = _ok(unit.apply(row, c.SubmitProof(mail.from_addr, files)), "proof")
     elif state in (State.DELIVERED, State.CORRECTION) and intent.reports_defect(text):
         _mark(stored, files, row, "defect")          # screenshots of what is wrong: petugas see them
@@ -95,16 +84,13 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
         return outcome, row
     unit.event(row, "customer_message", mail.from_addr, text[:2000])
     unit.notify(row, "petugas", "customer_message", message=text, files=len(files), complaint=False,
-                attachments=_parts(unit, mail, files))
+                attachments=_parts(mail, files))
     unit.notify(row, "customer", "forwarded")
     return "forwarded", row
 
 
-def _proof_text(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> str:
+def _proof_text(mail: ParsedMail, files: tuple[str, ...]) -> str:
     """The mail text plus any text inside PDF proofs, for the bendahara's hints."""
-    from io import BytesIO
-
-    from pypdf import PdfReader
     parts = [mail.top_text or mail.text]
     for a in mail.attachments:
         if a.sha256 in files and a.content_type == "application/pdf":
@@ -115,9 +101,8 @@ def _proof_text(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> str:
     return "\n".join(parts)[:10000]
 
 
-def _parts(unit: Unit, mail: ParsedMail, files: tuple[str, ...]) -> tuple:
+def _parts(mail: ParsedMail, files: tuple[str, ...]) -> tuple[FilePart, ...]:
     """The customer's files of this mail, to show petugas what was sent."""
-    from .outbound.mail import FilePart
     return tuple(FilePart(a.filename, a.data, a.content_type) for a in mail.attachments if a.sha256 in files)
 
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .adapters import db
-from .domain.states import CLOCKED_STATES, FINAL, State
+from ..adapters import db
+from ..domain.states import CLOCKED_STATES, FINAL, State
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -72,3 +72,14 @@ def status_summary(session: Session) -> dict:
         "cases": {s.value: per_state.get(s.value, 0) for s in State},
         "nearest_deadlines": [{"ref": ref, "state": st, "due": d.isoformat()} for d, ref, st in upcoming[:10]],
     }
+
+
+def case_text(data: dict) -> str:
+    """`mailbot case REF` for a person: the case JSON as a few aligned lines."""
+    lines = [f"{data['ref']}  {data['state']}  {data['customer_name']} <{data['customer']}>"]
+    lines += [f"  {i['katalog']:<14} {i['judul'][:50]:<50} {i['halaman']:>4} hlm x{i['qty']} {i['amount']:>10}"
+              for i in data["items"]]
+    lines.append(f"  total {data['total']}  invoice {data['invoice_number'] or '-'}  "
+                 f"receipt {data['receipt_number'] or '-'}  due {data['due'] or '-'}")
+    lines += [f"  {e['time']}  {e['kind']:<20} {e['actor']:<30} {e['detail'][:80]}" for e in data["events"]]
+    return "\n".join(lines)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import logging
@@ -20,13 +19,27 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from sqlalchemy import select
+
+from ..adapters import db
+from ..app.bootstrap import App
+from ..app.cases import case_json, case_text
+from ..app.digest import send_digest
+from ..app.library import import_catalog
+from ..catalog import read_catalog_csv
+from ..clock import utcnow
+from ..config import load_config
+from ..runtime.daemon import run_once
+from ..runtime.sender import drain
+from .servers import CaptureSMTPServer, PymapServer
+
 SERVICE = "diseminasi1600@bps.go.id"
 PETUGAS = ("petugas1@bps.go.id", "petugas2@bps.go.id")
 BENDAHARA = "bendahara@bps.go.id"
 SUPERVISOR = "kepala@bps.go.id"
 CUSTOMER, CUSTOMER_NAME = "budi.santoso@example.com", "Budi Santoso"
 AUTHSERV = "mx.bps.go.id"
-CATALOG = Path(__file__).resolve().parent / "data" / "katalog-contoh.csv"
+CATALOG = Path(__file__).resolve().parents[1] / "data" / "katalog-contoh.csv"
 # Library files the demo writes (catalog `file` column); the story buys the first one.
 LIBRARY = {
     "1102001.16-2025.pdf": "Provinsi Sumatera Selatan Dalam Angka 2025",
@@ -60,9 +73,10 @@ def run_demo(keep: bool = False) -> int:
         if keep:
             demo.wait()
         return 0
-    except DemoError as exc:
+    except Exception as exc:    # noqa: BLE001 - a step that failed, or anything under it: one line, no traceback
         demo.kept_dir = True     # nothing keeps running, but the files stay for a look
-        print(f"\nmailbot demo: GAGAL (failed): {exc}\n  berkas disimpan untuk diperiksa (files kept): {demo.dir}",
+        cause = str(exc) if isinstance(exc, DemoError) else f"{type(exc).__name__}: {exc}"
+        print(f"\nmailbot demo: GAGAL (failed): {cause}\n  berkas disimpan untuk diperiksa (files kept): {demo.dir}",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -95,7 +109,6 @@ class Demo:
 
     # --- set-up and tear-down --------------------------------------------------------------
     def start(self) -> None:
-        from .devservers import CaptureSMTPServer, PymapServer
         _title("mailbot demo — penjualan softcopy publikasi BPS Provinsi Sumatera Selatan lewat email",
                "the whole story of one case, on embedded mail servers, with real mails")
         user = SERVICE.split("@")[0]
@@ -120,13 +133,9 @@ Persiapan (set-up), di {self.dir}:
   surat lolos DKIM/SPF menurut header dari server itu (security.authserv_id = "{AUTHSERV}").
   (Staff mails carry our own server's Authentication-Results header with dkim=pass; mailbot acts on
   staff keywords only when that header, from the configured authserv-id, says the mail passed.)""")
-        code, out = self._cli("catalog", "import", str(CATALOG))
-        if code != 0:
-            raise DemoError(f"catalog import: {out}")
-        print(f"  Katalog contoh diimpor (example catalog imported): {out.strip()}")
-        from .config import load_config
-        from .service import App
         self.app = App(load_config(self.config))
+        added, updated = import_catalog(self.app, read_catalog_csv(CATALOG))
+        print(f"  Katalog contoh diimpor (example catalog imported): catalog: {added} added, {updated} updated")
 
     def _values(self, library: Path) -> dict:
         return {
@@ -198,13 +207,15 @@ Persiapan (set-up), di {self.dir}:
               "the daily digest for the treasurer (normally sent by the scheduler; here: `mailbot digest`)")
         print("\n  $ mailbot --config mailbot.toml digest")
         self.smtp.clear()
-        code, out = self._cli("digest")
-        print("  " + out.strip())
+        with self.app.unit(utcnow(), scheduled=True) as unit:
+            digest_id = send_digest(unit)
+        asyncio.run(drain(self.app, utcnow))
+        print(f"  digest {digest_id} sent")
         sent = self._show_sent()
         digest = _last(sent, BENDAHARA, "Digest")
         found = re.search(r"SETUJU ([A-Z2-9]{6})", _body(digest))
-        if code != 0 or not found:
-            raise DemoError(f"no approval token in the digest: {out}")
+        if not found:
+            raise DemoError(f"no approval token in digest {digest_id}")
         token = found.group(1)
 
         _step(7, f"Bendahara membalas digest: SETUJU {token}",
@@ -247,15 +258,11 @@ Persiapan (set-up), di {self.dir}:
             print("  (Direktori ini dihapus di akhir demo; `mailbot demo --keep` menyimpannya sampai Ctrl-C.\n"
                   "   This directory is removed at the end; `mailbot demo --keep` keeps it until Ctrl-C.)")
         print(f"\n$ mailbot --config {self.config} case {self.ref}")
-        code, out = self._cli("case", self.ref)
-        print(out.rstrip())
+        print(case_text(self._case_json()))
         print(f"\nCerita selesai dalam {time.monotonic() - started:.1f} detik. (Story done.)")
 
     def copy_documents(self) -> list[Path]:
         """Invoice and kuitansi PDFs, copied out of the content-addressed store under readable names."""
-        from sqlalchemy import select
-
-        from .adapters import db
         out = []
         with self.app.sessions() as s:
             rows = s.scalars(select(db.DocumentRow).join(db.CaseRow, db.CaseRow.id == db.DocumentRow.case_id)
@@ -316,8 +323,6 @@ Persiapan (set-up), di {self.dir}:
         _show_inbound(msg)
         self.imap.append(msg.as_bytes())
         self.smtp.clear()
-        from .cli import utcnow
-        from .daemon import run_once
         result = self.last_result = asyncio.run(run_once(self.app, utcnow))
         print(f"\n  $ mailbot run --once  →  {json.dumps(result)}")
         if result.get("imap_error") or (result.get("mail") or {}).get("quarantined"):
@@ -350,24 +355,13 @@ Persiapan (set-up), di {self.dir}:
         return sent
 
     # --- the CLI -------------------------------------------------------------------------------
-    def _cli(self, *args: str) -> tuple[int, str]:
-        from .cli import main
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = main(["--config", str(self.config), *args])
-        return code, out.getvalue()
-
     def _cases(self) -> list[dict]:
-        code, out = self._cli("cases", "--json")
-        if code != 0:
-            raise DemoError(f"mailbot cases: {out}")
-        return json.loads(out)
+        with self.app.sessions() as s:
+            return [case_json(s, row) for row in s.scalars(select(db.CaseRow).order_by(db.CaseRow.id))]
 
     def _case_json(self) -> dict:
-        code, out = self._cli("case", self.ref, "--json")
-        if code != 0:
-            raise DemoError(f"mailbot case {self.ref}: {out}")
-        return json.loads(out)
+        with self.app.sessions() as s:
+            return case_json(s, s.scalar(select(db.CaseRow).where(db.CaseRow.ref == self.ref)))
 
 
 # --- printing ---------------------------------------------------------------------------------
@@ -511,10 +505,12 @@ def _quiet_logs():
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    level = root.level
-    if level > logging.DEBUG:
+    ours = logging.getLogger("mailbot")
+    levels = root.level, ours.level
+    if ours.getEffectiveLevel() > logging.DEBUG:     # -v shows everything
         root.setLevel(logging.WARNING)
-    return lambda: root.setLevel(level)
+        ours.setLevel(logging.WARNING)
+    return lambda: (root.setLevel(levels[0]), ours.setLevel(levels[1]))
 
 
 def _sigterm_as_interrupt():

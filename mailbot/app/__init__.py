@@ -1,0 +1,1 @@
+"""The application layer: one mail or one tick in one transaction, wired by bootstrap."""

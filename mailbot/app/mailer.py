@@ -1,0 +1,135 @@
+"""Notices to mails in the outbox: rendered from the case as the unit leaves it, threaded, capped."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from types import SimpleNamespace
+
+from ..adapters import db
+from ..domain import commands as c
+from ..domain import effects as fx
+from ..domain.states import State
+from ..domain.transitions import state_label
+from ..outbound.mail import Envelope, FilePart, build_message
+from .unit import Notice, Unit
+
+log = logging.getLogger("mailbot")
+
+# Mails that answer a customer's own mail: these count against schedule.max_auto_replies_per_day, so
+# two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
+AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
+    "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
+    "defect_received", "complaint", "survey_thanks", "too_large"))
+_AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
+
+
+def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command) -> None:
+    """The effect handler of `Notify`: a notice about the case, with the case's files of a role attached."""
+    files = unit.case_files(row, effect.attach) if effect.attach else ()
+    unit.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""),
+                message=getattr(cmd, "text", ""), attached=len(files), attachments=files)
+
+
+def send_notices(unit: Unit) -> None:
+    """Render every notice of the unit from the final state of its case and put it in the outbox.
+    Called once, just before the unit commits."""
+    notices, unit.notices = list(unit.notices.values()), {}
+    for notice in notices:
+        _queue(unit, notice)
+
+
+def case_view(unit: Unit, row: db.CaseRow) -> SimpleNamespace:
+    """What templates may say about a case."""
+    case = db.to_case(row)
+    # Most mails are about cases that have no document yet: skip the queries then.
+    invoice = unit.current_document(row, "invoice") if row.invoice_issued else None
+    receipt = unit.current_document(row, "receipt") if row.paid_on else None
+    return SimpleNamespace(**{
+        "ref": row.ref, "state": row.state, "state_label": state_label(State(row.state)),
+        "customer": row.customer, "customer_name": row.customer_name or row.customer,
+        "items": case.items, "total": case.total, "due": case.due, "service_due": case.service_due,
+        "correction_due": case.correction_due, "invoice": invoice, "receipt": receipt,
+        "invoice_expires": row.invoice_expires, "request_text": row.request_text,
+        "guesses": json.loads(row.guesses or "[]"), "zero_reason": row.zero_reason,
+        "identity_ok": row.identity_ok, "agreed": row.agreed, "identity_received": row.identity_received,
+        "thread_token": row.thread_token, "linked_ref": row.linked_ref,
+    })
+
+
+def _recipients(unit: Unit, row: db.CaseRow | None, audience: str) -> list[str]:
+    if audience == "customer":
+        return [row.customer] if row else []
+    roles = unit.cfg.roles
+    # An office without a supervisor list: its alerts go to the petugas rather than to no one.
+    return list(getattr(roles, audience) or (roles.petugas if audience == "supervisor" else ()))
+
+
+def _queue(unit: Unit, notice: Notice) -> None:
+    """One mail per customer (customers never see one another), one mail to a whole staff list (one
+    message for the server to carry, and each of them sees who else was told)."""
+    row, audience, template = notice.row, notice.audience, notice.template
+    cfg = unit.cfg
+    lang = row.language if (row is not None and audience == "customer") else "id"
+    ctx = {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": unit.today,
+           "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
+           "audience": audience, **notice.extra}
+    if audience != "customer" and row is not None:
+        ctx["keywords"] = unit.app.keywords.applicable(State(row.state))
+    subject, body = unit.app.templates.render_mail(template, lang, **ctx)
+    if audience in ("petugas", "bendahara") and row is not None:
+        subject = f"{subject} (kode {row.thread_token})"
+    kind = f"{audience}:{template}"
+    addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
+    groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
+    for group in groups:
+        enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments)
+
+
+def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
+            attachments: tuple[FilePart, ...] = ()) -> None:
+    """Build the message now (so a retry sends the same bytes) and put it in the outbox, unless the
+    daily auto-reply cap holds it back."""
+    if kind in AUTO_REPLY_KINDS and to == (unit.trigger_sender,) and _over_reply_cap(unit, to[0]):
+        unit.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
+        log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
+        return
+    root = _root_id(unit, row) if row is not None else None
+    message_id = f"{secrets.token_hex(12)}@{unit.cfg.office.message_id_domain}"
+    env = Envelope(to=to, message_id=message_id, date=unit.now, case_ref=row.ref if row else None,
+                   in_reply_to=_answers(unit, row, to, kind, root), references=(root,) if root else (),
+                   scheduled=unit.scheduled)
+    built = build_message(env, subject, body, from_addr=unit.cfg.office.service_address,
+                          from_name=unit.cfg.smtp.from_name, attachments=attachments)
+    # A Core insert, at once: an outbox row is written once and never read back in this unit, so
+    # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
+    db.add_outbox(unit.session.connection(), message_id=message_id, case_id=row.id if row else None, kind=kind,
+                  sender=unit.cfg.office.service_address, recipient=db.recipient_field(to), subject=built.subject,
+                  raw=built.raw, at=unit.now)
+
+
+def _over_reply_cap(unit: Unit, to: str) -> bool:
+    """Every row of this unit is in the table already: the database counts them all."""
+    sent = db.mails_to_since(unit.session.connection(), to, unit.now - timedelta(days=1), _AUTO_REPLY_LIST)
+    return sent >= unit.cfg.schedule.max_auto_replies_per_day
+
+
+def _answers(unit: Unit, row: db.CaseRow | None, to: tuple[str, ...], kind: str, root: str | None) -> str | None:
+    """The message a mail answers: the mail being handled when it came from this recipient (or a
+    staff notice about it); for a customer otherwise their own latest mail on the case, so their
+    client threads it — never a staff member's internal message."""
+    if row is None:
+        return None
+    if kind.startswith("customer:"):
+        if to == (unit.trigger_sender,) and not unit.scheduled:
+            return unit.trigger_id
+        return db.latest_mail_from(unit.session.connection(), row.id, to[0]) or root
+    return root if unit.scheduled else unit.trigger_id
+
+
+def _root_id(unit: Unit, row: db.CaseRow) -> str | None:
+    """The first message of the case thread, so every client threads our mails together."""
+    if row.id not in unit.roots:
+        unit.roots[row.id] = db.first_mail_of(unit.session.connection(), row.id)
+    return unit.roots[row.id]

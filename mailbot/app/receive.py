@@ -1,0 +1,195 @@
+"""One inbound mail in one unit: record it, screen it, find its case and hand it to who it is from."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import select
+
+from ..adapters import db
+from ..inbound.auth import authenticated
+from ..inbound.correlate import find_tag
+from ..inbound.model import ParsedMail
+from ..inbound.parse import parse_message
+from ..inbound.screening import Screening, screen
+from .keywords import StaffMail, refuse, run_keywords, send_transcript, thread_token
+from .unit import Unit
+
+log = logging.getLogger("mailbot")
+
+# Customer mail goes to this handler (bootstrap hands it in): (unit, mail, case, stored files) -> (outcome, case).
+CustomerHandler = Callable[[Unit, ParsedMail, "db.CaseRow | None", "dict[str, db.FileRow]"],
+                           "tuple[str, db.CaseRow | None]"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one inbound mail (logged, and used by tests)."""
+
+    message_id: str
+    action: str
+    case_ref: str | None = None
+
+
+def handle_mail(app, raw: bytes, *, now: datetime, uid: int | None = None,
+                uidvalidity: int | None = None) -> Outcome:
+    """Parse, decide and record one mail in ONE transaction. Raises on malformed or unexpected input
+    (the caller quarantines the mail); commits nothing in that case."""
+    started = time.monotonic()
+    mail = parse_message(raw)
+    with app.unit(now) as unit:
+        unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
+        conn = unit.session.connection()
+        if db.inbound_known(conn, mail.message_id):
+            return Outcome(mail.message_id, "duplicate")
+        verdict = screen(mail, app.cfg.office.message_id_domain)
+        inbound_id = db.add_inbound(conn, message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                                    sender=mail.from_addr, subject=mail.subject, verdict=verdict.verdict,
+                                    raw_path=app.storage.put_raw(raw), at=now)
+        action, row = _route(unit, mail, verdict, inbound_id)
+        db.finish_inbound(conn, inbound_id, action, row.id if row else None)
+        ref = row.ref if row is not None else None
+    log.info("action=%s message_id=%s uid=%s case=%s duration_ms=%d", action, mail.message_id, uid, ref,
+             (time.monotonic() - started) * 1000)
+    return Outcome(mail.message_id, action, ref)
+
+
+def _route(unit: Unit, mail: ParsedMail, verdict: Screening, inbound_id: int) -> tuple[str, db.CaseRow | None]:
+    cfg = unit.cfg
+    if verdict.verdict == "own" or mail.from_addr == cfg.office.service_address:
+        return "ignored_own", None
+    if not mail.from_addr:
+        raise ValueError("the mail has no usable sender address (From)")
+    if verdict.verdict == "bounce":
+        return _bounce(unit, mail)
+    if verdict.verdict == "machine":
+        row = find_case(unit.session, mail)
+        unit.event(row, "machine_mail", mail.from_addr, verdict.reason)
+        return "ignored_machine", row
+    stored = _store_attachments(unit, mail, inbound_id)
+    row = find_case(unit.session, mail)
+    role = role_of(unit, mail)
+    if role is not None:
+        return _staff(unit, mail, row, role, stored), row
+    return unit.app.customer_handler(unit, mail, row, stored)
+
+
+def role_of(unit: Unit, mail: ParsedMail) -> str | None:
+    """The staff role the sender writes in; someone on both lists is bendahara when answering a digest."""
+    roles, address = unit.cfg.roles, mail.from_addr
+    if address in roles.bendahara and (address not in roles.petugas or _digest_of(unit, mail)):
+        return "bendahara"
+    if address in roles.petugas:
+        return "petugas"
+    return None
+
+
+def _digest_of(unit: Unit, mail: ParsedMail) -> str | None:
+    """The digest a mail answers: the code in its subject, when we sent a digest with it."""
+    code = thread_token(mail)
+    if code and unit.session.scalar(select(db.DigestTokenRow.id).where(db.DigestTokenRow.digest_id == code)
+                                    .limit(1)):
+        return code
+    return None
+
+
+def _store_attachments(unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[str, db.FileRow]:
+    limit = unit.cfg.storage.max_attachment_mb * 1024 * 1024
+    stored: dict[str, db.FileRow] = {}
+    for a in mail.attachments:
+        if a.sha256 in stored:
+            continue
+        unit.app.storage.put(a.data)
+        stored[a.sha256] = db.FileRow(inbound_id=inbound_id, sha256=a.sha256, filename=a.filename[:255],
+                                      content_type=a.content_type, size=a.size, role="attachment",
+                                      allowed=a.allowed and a.size <= limit, created_at=unit.now)
+        unit.session.add(stored[a.sha256])
+    unit.session.flush()
+    return {sha: f for sha, f in stored.items() if f.allowed}
+
+
+def find_case(session, mail: ParsedMail) -> db.CaseRow | None:
+    """DESIGN §3: a Message-ID we know in In-Reply-To/References first, then the subject tag."""
+    ids = list(mail.thread_ids)
+    if ids:
+        known = db.cases_by_message_id(session.connection(), ids)
+        for mid in ids:
+            if mid in known:
+                return session.get(db.CaseRow, known[mid])
+    tag = find_tag(mail.subject)
+    if tag:
+        return session.scalar(select(db.CaseRow).where(db.CaseRow.ref == tag))
+    return None
+
+
+def _bounce(unit: Unit, mail: ParsedMail) -> tuple[str, db.CaseRow | None]:
+    ids = list(mail.reported_message_ids)
+    out = unit.session.scalar(select(db.OutboxRow).where(db.OutboxRow.message_id.in_(ids)).limit(1)) \
+        if ids else None
+    row = unit.session.get(db.CaseRow, out.case_id) if out is not None and out.case_id else None
+    if row is None:
+        unit.event(None, "bounce_unmatched", mail.from_addr, mail.subject[:500])
+        return "bounce_unmatched", None
+    unit.event(row, "bounce", mail.from_addr, f"{out.recipient}: {mail.top_text[:1000] or mail.text[:1000]}")
+    if out.kind.startswith("customer:"):     # a bounced notice to staff is recorded, never re-notified
+        unit.notify(row, "petugas", "bounce", recipient=out.recipient, report=(mail.text or "")[:3000])
+    return "bounce", row
+
+
+def _staff(unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str, stored: dict[str, db.FileRow]) -> str:
+    """DESIGN §5: a command counts from a listed sender whose mail is vouched for; else it is refused."""
+    passed, why = authenticated(mail, unit.cfg.security.authserv_id)
+    digest_id = None
+    if role == "bendahara":
+        digest_id = _digest_of(unit, mail)
+        token_ok = digest_id is not None
+    else:
+        token = thread_token(mail)
+        token_ok = row is not None and token is not None and token == row.thread_token
+    if not (passed or token_ok):
+        refuse(unit, mail, row, role, f"{why}, dan kode utas tidak cocok")
+        return "refused"
+    files = tuple(sha for sha in (a.sha256 for a in mail.attachments if not a.inline) if sha in stored)
+    for sha in files:
+        stored[sha].case_id = row.id if row is not None else None
+    sm = StaffMail(unit, mail, row, files, digest_id=digest_id)
+    run_keywords(sm, role)
+    if role == "petugas":
+        for sha in files:
+            stored[sha].role = "deliverable"
+    send_transcript(sm, role)
+    return "staff"
+
+
+def handle_oversized(app, headers: bytes, *, size: int, now: datetime, uid: int | None = None,
+                     uidvalidity: int | None = None) -> Outcome:
+    """A mail over max_message_mb: not downloaded; a human sender is told the limit, once."""
+    mail = parse_message(headers + b"\r\n")
+    with app.unit(now) as unit:
+        unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
+        conn = unit.session.connection()
+        if db.inbound_known(conn, mail.message_id):
+            return Outcome(mail.message_id, "duplicate")
+        db.add_inbound(conn, message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+                       sender=mail.from_addr, subject=mail.subject, verdict="too_large", outcome="too_large", at=now)
+        row = find_case(unit.session, mail)
+        unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
+        if screen(mail, app.cfg.office.message_id_domain).verdict == "human" and mail.from_addr:
+            unit.notify(row, "customer", "too_large", to=[mail.from_addr], size_mb=round(size / 2**20, 1),
+                        limit_mb=app.cfg.storage.max_message_mb, subject=mail.subject)
+    log.warning("action=too_large message_id=%s uid=%s size=%s", mail.message_id, uid, size)
+    return Outcome(mail.message_id, "too_large")
+
+
+def record_quarantine(app, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
+    """A mail mailbot could not handle went to the quarantine folder: audit it and tell a person."""
+    with app.unit(now, scheduled=True) as unit:
+        unit.event(None, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
+    try:
+        with app.unit(now, scheduled=True) as unit:
+            unit.notify(None, "supervisor", "quarantined", error=error[:1000], folder=app.cfg.imap.quarantine_folder)
+    except Exception as exc:   # noqa: BLE001 - the cause may be what breaks the notice too (a template)
+        log.error("action=quarantine_notice_failed error=%s", exc)
