@@ -1,6 +1,7 @@
 """Benchmark: `mailbot run --once` draining the standard corpus vs a plain imapclient FETCH + `email` parse.
 
     python bench/ingest.py [-n 1000] [--extra-auto 50] [--extra-proofs 30] [--keep DIR] [--profile FILE]
+                           [--code DIR]
 
 Generates the shared corpus (../shared/bench/gen_corpus.py beside the clone, fixed seed) with subject tags in
 mailbot's case format, adds out-of-office auto-replies and payment-proof replies (the corpus has
@@ -13,12 +14,19 @@ then times, in one run:
   plain    one imapclient session: UID FETCH BODY.PEEK[] in chunks of 50, then
            `email.message_from_bytes(policy=default)` plus From, Subject and the text body.
 
+  intake   the same mails (a third mailbox user) through mailbot's intake alone, in a child process:
+           fetch, parse, decide, commit with the outbox rows queued, move — nothing sent.
+
 and checks the outcome against the manifest: one case per new mail, numbered in corpus order;
 every reply joined to its parent's case; auto-replies open nothing and are never answered;
 every proof lands on its case. Last, a floor: a bare aiosmtplib client sends mailbot's replies again,
 byte for byte, to the same server, which bounds the ratio any design that sends them could reach; and
 the CPU budget a ratio of 0.5 leaves: the cores times twice the plain run, less what the SMTP server,
-Dovecot and that bare client used, per mail.
+Dovecot and that bare client used, per mail. The floor rate is the corpus over
+max(plain fetch + parse, bare client sending the replies).
+
+`--code DIR` measures another checkout of mailbot (e.g. the previous release, in a `git worktree`) with
+this script, so two versions are compared in one sitting.
 """
 from __future__ import annotations
 
@@ -103,19 +111,48 @@ def append_all(server, user: str, raws: list[bytes]) -> None:
 
 # ---------------------------------------------------------------- the two contenders
 
-def write_config(work: Path, imap, smtp) -> Path:
-    return devservers.write_config(work / "mailbot.toml", imap, smtp, roles={"petugas": PETUGAS},
-                                   database={"url": f"sqlite:///{work / 'mailbot.sqlite3'}"},
-                                   storage={"dir": str(work / "var"), "library_dir": str(work / "library")})
+def write_config(work: Path, imap, smtp, name: str = "mailbot", user: str = "svc") -> Path:
+    return devservers.write_config(work / f"{name}.toml", imap, smtp, roles={"petugas": PETUGAS},
+                                   imap=imap.settings(user=user),
+                                   database={"url": f"sqlite:///{work / f'{name}.sqlite3'}"},
+                                   storage={"dir": str(work / f"var-{name}"), "library_dir": str(work / "library")})
 
 
-def run_mailbot(cfg: Path, log: Path, profile: Path | None) -> tuple[float, int, dict, os.struct_rusage]:
+def run_mailbot(cfg: Path, log: Path, profile: Path | None, code: Path = ROOT) -> tuple[float, int, dict, os.struct_rusage]:
     """Wall seconds, exit status, the JSON result, and the child's own resource usage (peak RSS, CPU)."""
     prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
     argv = [sys.executable, *prefix, "-m", "mailbot.cli", "--config", str(cfg), "run", "--once"]
+    return _child(argv, log, code)
+
+
+# mailbot's intake and nothing else: the mailbox worked to the end, every mail committed with its outbox
+# rows, nothing sent. Names from before the application layer moved (mailbot.service, mailbot.daemon) are
+# tried second, so --code can measure the earlier release too.
+_INTAKE = r"""
+import json, logging, sys
+from datetime import datetime, timezone
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logging.getLogger("alembic").setLevel(logging.WARNING)
+from mailbot.config import load_config
+try:
+    from mailbot.app.bootstrap import App
+    from mailbot.runtime.daemon import fetch_once
+except ImportError:
+    from mailbot.service import App
+    from mailbot.daemon import fetch_once
+app = App(load_config(sys.argv[1]))
+print(json.dumps(fetch_once(app, lambda: datetime.now(timezone.utc))))
+"""
+
+
+def run_intake(cfg: Path, log: Path, code: Path = ROOT) -> tuple[float, int, dict, os.struct_rusage]:
+    return _child([sys.executable, "-c", _INTAKE, str(cfg)], log, code)
+
+
+def _child(argv: list[str], log: Path, code: Path) -> tuple[float, int, dict, os.struct_rusage]:
     with log.open("wb") as err, (log.with_suffix(".json")).open("wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, cwd=code, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -253,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra-proofs", type=int, default=30, help="payment-proof replies (100 KB PDF) to add")
     ap.add_argument("--keep", metavar="DIR", help="work here and keep everything (corpus, database, logs)")
     ap.add_argument("--profile", metavar="FILE", help="run mailbot under cProfile (slower) and print its top costs")
+    ap.add_argument("--code", metavar="DIR", default=str(ROOT), help="the mailbot checkout to measure (default: this one)")
     a = ap.parse_args(argv)
+    code = Path(a.code).resolve()
 
     work = Path(a.keep or tempfile.mkdtemp(prefix="mailbot-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -267,31 +306,38 @@ def main(argv: list[str] | None = None) -> int:
     extra_entries = [e for e, _ in extras]
     total = len(raws)
 
-    imap = devservers.DovecotServer(root=work / "dovecot", users={"svc": "rahasia", "plain": "rahasia"}).start()
+    imap = devservers.DovecotServer(root=work / "dovecot", users={"svc": "rahasia", "plain": "rahasia",
+                                                                  "intake": "rahasia"}).start()
     smtp = devservers.CaptureSMTPServer().start()
     try:
         t0 = time.perf_counter()
         append_all(imap, "svc", raws)
         append_all(imap, "plain", raws)
+        append_all(imap, "intake", raws)
         append_s = time.perf_counter() - t0
         cfg = write_config(work, imap, smtp)
-        subprocess.run([sys.executable, "-m", "mailbot.cli", "--config", str(cfg), "catalog", "import",
-                        str(CATALOG)], cwd=ROOT, check=True, capture_output=True)
+        intake_cfg = write_config(work, imap, smtp, name="intake", user="intake")
+        for config in (cfg, intake_cfg):
+            subprocess.run([sys.executable, "-m", "mailbot.cli", "--config", str(config), "catalog", "import",
+                            str(CATALOG)], cwd=code, check=True, capture_output=True)
 
         c0 = time.thread_time()
         plain_s, _ = plain_fetch_parse(imap, "plain", total)
         plain_cpu = time.thread_time() - c0
         profile = Path(a.profile) if a.profile else None
         server_cpu, dovecot_cpu = smtp.cpu_seconds(), tree_cpu(imap.proc.pid)
-        bot_s, code, result, usage = run_mailbot(cfg, work / "run.log", profile)
+        bot_s, rc, result, usage = run_mailbot(cfg, work / "run.log", profile, code)
         server_cpu, dovecot_cpu = smtp.cpu_seconds() - server_cpu, tree_cpu(imap.proc.pid) - dovecot_cpu
         phases = phase_times(work / "run.log")
-        problems = check(work / "mailbot.sqlite3", manifest, extra_entries, smtp, year) if code == 0 else \
-            [f"run --once exited {code}: {(work / 'run.log').read_text()[-2000:]}"]
+        problems = check(work / "mailbot.sqlite3", manifest, extra_entries, smtp, year) if rc == 0 else \
+            [f"run --once exited {rc}: {(work / 'run.log').read_text()[-2000:]}"]
+        intake_s, intake_rc, intake_result, intake_usage = run_intake(intake_cfg, work / "intake.log", code)
+        if intake_rc != 0:
+            problems.append(f"intake alone exited {intake_rc}: {(work / 'intake.log').read_text()[-2000:]}")
         left = len(imap.list_messages("INBOX", user="svc"))
         delivered = len(smtp.messages)
         smtp.clear()
-        floor_s, floor_cpu, floor_server_cpu = smtp_floor(work / "mailbot.sqlite3", smtp) if code == 0 else (0.0,) * 3
+        floor_s, floor_cpu, floor_server_cpu = smtp_floor(work / "mailbot.sqlite3", smtp) if rc == 0 else (0.0,) * 3
 
         plain_rate, bot_rate = total / plain_s, total / bot_s
         intake_rate = phases["intake_count"] / phases["intake"] if phases["intake"] else 0.0
@@ -304,7 +350,15 @@ def main(argv: list[str] | None = None) -> int:
               f"(intake only {intake_rate:.1f} msg/s over {phases['intake']:.2f} s; "
               f"{phases['sent_count']} mails sent in {phases['sent']:.2f} s)")
         print(f"ratio mailbot/plain: {bot_rate / plain_rate:.3f}   (target >= 0.5)")
+        print(f"mailbot intake alone (fetch, parse, decide, commit with outbox rows queued, move; nothing sent): "
+              f"{intake_s:7.2f} s  {total / intake_s:7.1f} msg/s  ratio to plain {plain_s / intake_s:.3f}  "
+              f"({json.dumps(intake_result)}; peak RSS {intake_usage.ru_maxrss / 1024:.1f} MiB, "
+              f"CPU {intake_usage.ru_utime + intake_usage.ru_stime:.2f} s)")
         if floor_s:
+            best = max(plain_s, floor_s)
+            print(f"floor rate: the corpus over max(plain fetch + parse {plain_s:.2f} s, bare client sending the "
+                  f"replies {floor_s:.2f} s) = {total / best:.1f} msg/s; mailbot end to end reaches "
+                  f"{bot_s and best / bot_s:.3f} of it")
             print(f"floor: bare aiosmtplib hands the same {phases['sent_count']} replies to the same server in "
                   f"{floor_s:.2f} s; with all else free the ratio could reach at most "
                   f"{plain_s / (plain_s + floor_s):.2f} sending after the fetch, "

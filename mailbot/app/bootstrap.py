@@ -22,7 +22,7 @@ from ..domain import effects as fx
 from ..domain.calendar import WorkingCalendar
 from ..domain.pricing import Tariff, line_amount
 from ..outbound.templates import Templates
-from . import customer, digest, documents, jobs, mailer, outbox, receive
+from . import customer, digest, issuing, jobs, mailer, outbox, receive
 from .keywords import KeywordRegistry
 from .keywords.bendahara import BENDAHARA
 from .keywords.petugas import PETUGAS
@@ -35,10 +35,10 @@ CALENDAR_YEARS = range(2020, 2041)
 
 EFFECT_HANDLERS: dict[type[fx.Effect], EffectHandler] = {
     fx.Notify: mailer.notify_effect,
-    fx.SendInvoice: documents.send_invoice,
-    fx.VoidInvoice: documents.void_invoice,
-    fx.IssueReceiptAndDeliver: documents.receipt_and_deliver,
-    fx.DeliverCorrection: documents.deliver_correction,
+    fx.SendInvoice: issuing.send_invoice,
+    fx.VoidInvoice: issuing.void_invoice,
+    fx.IssueReceiptAndDeliver: issuing.receipt_and_deliver,
+    fx.DeliverCorrection: issuing.deliver_correction,
     fx.RefreshDigest: digest.refresh_digest,
 }
 
