@@ -163,6 +163,25 @@ def test_tagih_before_jelas_is_refused_with_reason(world):
     assert world.case(ref)["state"] == "new"
 
 
+def test_keywords_run_in_the_order_the_process_needs_and_are_reported_as_written(world):
+    """Issue 17: NOL written before JELAS still makes a Rp0 case (it used to be refused, and the case
+    went on to be invoiced at full price)."""
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    complete_requirements(world, ref)
+    (world.library / "1101002.16-2025.pdf").write_bytes(PDF)
+    staff_reply(world, P1, note, "IDENTITAS OK\nITEM 1101002.16\nNOL Instansi pemerintah daerah\nJELAS")
+    case = world.case(ref)
+    assert case["state"] == "delivered" and case["total"] == 0, case["events"]
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    written = ["> IDENTITAS OK", "> ITEM 1101002.16", "> NOL Instansi pemerintah daerah", "> JELAS"]
+    assert [text.index(line) for line in written] == sorted(text.index(line) for line in written), text
+    assert text.count("Berhasil") == 4 and "GAGAL" not in text, text
+    receipt = latest(world, CUSTOMER, "Kuitansi")
+    assert "Rp0" in pdf_to_text(dict(attachments_of(receipt))[next(n for n, _ in attachments_of(receipt)
+                                                                   if n.startswith("kuitansi"))])
+
+
 def test_jelas_says_what_is_missing(world):
     ref = open_case(world)
     staff_reply(world, P1, latest(world, P1, ref), "JELAS")

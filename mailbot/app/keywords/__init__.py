@@ -65,6 +65,9 @@ class Keyword:
     needs_case: ClassVar[bool] = True
     command: ClassVar[type[c.Command] | None] = None
     always: ClassVar[bool] = False
+    # Where it falls in the process (identity, items, clear, ready, zero tariff, invoice, …): the
+    # keywords of one mail run in this order, whatever order they were written in.
+    stage: ClassVar[int] = 50
 
     def run(self, sm: StaffMail, line: kw.Line) -> tuple[bool, str]:
         if self.needs_case and sm.row is None:
@@ -125,15 +128,18 @@ def thread_token(mail: ParsedMail) -> str | None:
 
 
 def run_keywords(sm: StaffMail, role: str) -> Transcript:
-    """Act on each keyword line in order; one failing line does not stop the others."""
+    """Act on every keyword line, in the order the process needs (a petugas writes them in the order
+    they come to mind); the transcript lists them as written. One failing line does not stop the others."""
     reading = kw.read_keywords(sm.mail.top_text, sm.unit.app.keywords.vocabulary(role))
     t = sm.transcript
-    for line in reading.lines:
+    results: dict[int, tuple[bool, str]] = {}
+    for n, line in sorted(enumerate(reading.lines), key=lambda pair: pair[1].keyword.stage):
         try:
-            ok, message = line.keyword.run(sm, line)
+            results[n] = line.keyword.run(sm, line)
         except kw.ArgumentError as exc:
-            ok, message = False, str(exc)
-        t.add(line.raw, ok, message)
+            results[n] = (False, str(exc))
+    for n, line in enumerate(reading.lines):
+        t.add(line.raw, *results[n])
     t.not_understood.extend(reading.not_understood)
     t.ignored.extend(reading.ignored)
     if not reading.lines and not reading.not_understood:

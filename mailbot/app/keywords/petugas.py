@@ -13,6 +13,7 @@ from . import Keyword, StaffMail, apply
 
 class Jelas(Keyword):
     name, alias, syntax = "JELAS", "CLEAR", "JELAS"
+    stage = 30
     help = "permintaan sudah jelas: status new → preparing, jam layanan 10 hari kerja mulai"
     command = c.MarkClear
 
@@ -23,6 +24,7 @@ class Jelas(Keyword):
 
 class Item(Keyword):
     name, alias, syntax = "ITEM", "ITEM", "ITEM <katalog atau #n> [x JUMLAH]"
+    stage = 20
     help = "tambah publikasi dari katalog (atau tebakan nomor n)"
     command = c.AddItem
 
@@ -44,6 +46,7 @@ class Item(Keyword):
 
 class Hapus(Keyword):
     name, alias, syntax = "HAPUS", "REMOVE", "HAPUS <baris>"
+    stage = 20
     help = "hapus baris item"
     command = c.RemoveItem
 
@@ -53,6 +56,7 @@ class Hapus(Keyword):
 
 class IdentitasOk(Keyword):
     name, alias, syntax = "IDENTITAS OK", "IDENTITY OK", "IDENTITAS OK"
+    stage = 10
     help = "kartu identitas sudah diperiksa dan berlaku"
     command = c.ConfirmIdentity
 
@@ -62,6 +66,7 @@ class IdentitasOk(Keyword):
 
 class Siap(Keyword):
     name, alias, syntax = "SIAP", "READY", "SIAP"
+    stage = 40
     help = "file terlampir menjadi softcopy yang akan dikirim"
     command = c.SetDeliverables
 
@@ -83,6 +88,7 @@ class Siap(Keyword):
 
 class Tagih(Keyword):
     name, alias, syntax = "TAGIH", "INVOICE", "TAGIH [BILLING <15 digit> <YYYY-MM-DD>]"
+    stage = 60
     help = "buat dan kirim invoice (opsional kode billing SIMPONI dengan tanggal kedaluwarsanya)"
     command = c.IssueInvoice
 
@@ -95,6 +101,7 @@ class Tagih(Keyword):
 
 class Nol(Keyword):
     name, alias, syntax = "NOL", "ZERO", "NOL <alasan>"
+    stage = 50
     help = "layanan Rp0 (instansi pemerintah, pendidikan, …)"
     command = c.ZeroRate
 
@@ -105,6 +112,7 @@ class Nol(Keyword):
 
 class Balas(Keyword):
     name, alias, syntax = "BALAS", "REPLY", "BALAS"
+    stage = 95
     help = "sisa email ini dikirim ke pelanggan"
     takes_rest = always = True
 
@@ -119,6 +127,7 @@ class Balas(Keyword):
 
 class Catatan(Keyword):
     name, alias, syntax = "CATATAN", "NOTE", "CATATAN <teks>"
+    stage = 95
     help = "catatan internal, tidak dikirim ke pelanggan"
     takes_rest = always = True
 
@@ -132,6 +141,7 @@ class Catatan(Keyword):
 
 class Perbaikan(Keyword):
     name, alias, syntax = "PERBAIKAN", "FIX", "PERBAIKAN"
+    stage = 70
     help = "file terlampir adalah perbaikan, dikirim tanpa biaya"
     command = c.SendCorrection
 
@@ -141,6 +151,7 @@ class Perbaikan(Keyword):
 
 class Tutup(Keyword):
     name, alias, syntax = "TUTUP", "CLOSE", "TUTUP [alasan]"
+    stage = 80
     help = "tutup kasus"
     command = c.Close
 
@@ -150,6 +161,7 @@ class Tutup(Keyword):
 
 class Batal(Keyword):
     name, alias, syntax = "BATAL", "CANCEL", "BATAL <alasan>"
+    stage = 80
     help = "batalkan kasus"
     command = c.Cancel
 
@@ -159,6 +171,7 @@ class Batal(Keyword):
 
 class Status(Keyword):
     name, alias, syntax = "STATUS", "STATUS", "STATUS"
+    stage = 90
     help = "balas dengan ringkasan kasus"
     always = True
 
@@ -169,6 +182,7 @@ class Status(Keyword):
 
 class Bantuan(Keyword):
     name, alias, syntax = "BANTUAN", "HELP", "BANTUAN"
+    stage = 90
     help = "balas dengan daftar kata kunci ini"
     always = True
     needs_case = False
@@ -182,6 +196,7 @@ class Bantuan(Keyword):
 
 class Buka(Keyword):
     name, alias, syntax = "BUKA", "OPEN", "BUKA <alamat email pelanggan>"
+    stage = 0
     help = "buka kasus untuk pelanggan dari live chat"
     needs_case = False
 
@@ -192,6 +207,6 @@ class Buka(Keyword):
         return True, f"kasus {row.ref} dibuka untuk {address}"
 
 
-# In the order of DESIGN §4: BANTUAN and the README list them so.
+# In the order of DESIGN §4: BANTUAN and the README list them so (`stage` orders them in a mail).
 PETUGAS = (Jelas(), Item(), Hapus(), IdentitasOk(), Siap(), Tagih(), Nol(), Balas(), Catatan(), Perbaikan(),
            Tutup(), Batal(), Status(), Bantuan(), Buka())
