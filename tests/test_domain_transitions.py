@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +20,8 @@ import pytest
 from mailbot.domain import case as case_module
 from mailbot.domain import commands as c
 from mailbot.domain import effects as fx
-from mailbot.domain.calendar import WorkingCalendar
-from mailbot.domain.case import Accepted, Case, Context, Item, Refused, decide
+from mailbot.domain.calendar import WorkingCalendar, deadline_instant, invoice_valid_until
+from mailbot.domain.case import Accepted, Case, Context, Item, Refused, decide, invoice_lapsed
 from mailbot.domain.pricing import Tariff
 from mailbot.domain.states import FINAL, State
 from mailbot.domain.transitions import illegal_reason, legal_commands, state_label
@@ -313,6 +313,48 @@ def test_specific_reasons_point_to_the_right_keyword():
     assert "TUTUP" in decide(CASES[State.DELIVERED], EXAMPLES[c.Cancel], CTX).reason
     assert "SIAP" in decide(CASES[State.PREPARING], EXAMPLES[c.SendCorrection], CTX).reason
     assert "BATAL" in decide(CASES[State.INVOICED], EXAMPLES[c.Close], CTX).reason
+
+
+# --- the invoice-expiry rule ---------------------------------------------------------------------------
+def _with_invoice(expires: date | None) -> Case:
+    return replace(CASES[State.INVOICED], invoice_expires=expires)
+
+
+def test_invoice_lapsed_only_after_the_last_valid_day():
+    assert not invoice_lapsed(_with_invoice(None), TODAY)                   # no invoice, nothing lapses
+    assert not invoice_lapsed(_with_invoice(date(2026, 6, 11)), TODAY)
+    assert not invoice_lapsed(_with_invoice(TODAY), TODAY)                  # valid through the whole day
+    assert invoice_lapsed(_with_invoice(date(2026, 6, 9)), TODAY)
+    assert invoice_lapsed(_with_invoice(date(2025, 6, 10)), TODAY)
+
+
+@pytest.mark.parametrize("issued,last_valid", [
+    (date(2026, 1, 31), date(2026, 2, 28)),   # SS §2 Catatan: one month; 31 Jan -> 28 Feb (DESIGN §7)
+    (date(2028, 1, 31), date(2028, 2, 29)),   # leap year
+    (date(2026, 12, 30), date(2027, 1, 30)),
+])
+def test_invoice_lapsed_one_calendar_month_after_issue(issued, last_valid):
+    case = _with_invoice(invoice_valid_until(issued))
+    assert case.invoice_expires == last_valid
+    assert not invoice_lapsed(case, last_valid)
+    assert invoice_lapsed(case, last_valid + timedelta(days=1))
+
+
+@pytest.mark.parametrize("local", [
+    datetime(2026, 6, 8, 23, 59, 59), datetime(2026, 6, 9, 0, 0), datetime(2026, 6, 9, 0, 0, 1),
+    datetime(2026, 6, 7, 12, 0), datetime(2026, 6, 10, 6, 0),
+])
+def test_invoice_lapsed_agrees_with_the_deadline_instant(local):
+    """The date rule and calendar.deadline_instant are the same rule: lapsed from 00:00 WIB after the last day."""
+    now = local.replace(tzinfo=WIB)
+    case = _with_invoice(date(2026, 6, 8))
+    assert invoice_lapsed(case, now.date()) == (now >= deadline_instant(case.invoice_expires, WIB))
+
+
+def test_expire_uses_the_same_rule():
+    for expires in (date(2026, 6, 9), TODAY, date(2026, 6, 11)):
+        case = _with_invoice(expires)
+        assert isinstance(decide(case, c.Expire("system"), CTX), Accepted) == invoice_lapsed(case, TODAY)
 
 
 # --- guards inside legal transitions ------------------------------------------------
