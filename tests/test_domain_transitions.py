@@ -1,21 +1,30 @@
-"""Every state x every command through `decide`: the one transition table, refusals, and the handlers' guards."""
+"""Every command in every state through `decide`, against a matrix written here from the specification.
+
+The expected matrix below is NOT read from `mailbot.domain.transitions`: it is written out by hand
+from DESIGN.md (§1 the story, §2 case states, §4 keywords), docs/DECISIONS.md and the office's
+service standard (`service-standard.txt`, cited as SS). Every (command, state) cell is driven
+through `decide`, the public domain entry, and both acceptance and the resulting state are compared.
+`tools/mutate_transitions.py` flips each cell of the code's table in turn and checks that this file
+(with test_domain_clock.py) catches every flip.
+"""
 from __future__ import annotations
 
 import copy
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from mailbot.domain import case as case_module
 from mailbot.domain import commands as c
 from mailbot.domain import effects as fx
-from mailbot.domain.calendar import WorkingCalendar
-from mailbot.domain.case import Accepted, Case, Context, Item, Refused, decide
+from mailbot.domain.calendar import WorkingCalendar, deadline_instant, invoice_valid_until
+from mailbot.domain.case import Accepted, Case, Context, Item, Refused, decide, invoice_lapsed
 from mailbot.domain.pricing import Tariff
 from mailbot.domain.states import FINAL, State
-from mailbot.domain.transitions import TRANSITIONS, illegal_reason, legal_commands, state_label
+from mailbot.domain.transitions import illegal_reason, legal_commands, state_label
 
 WIB = ZoneInfo("Asia/Jakarta")
 TODAY = date(2026, 6, 10)  # a Wednesday; weekends only: the transition rules do not depend on holidays
@@ -27,6 +36,101 @@ CTX = Context(
 )
 PETUGAS = "petugas@bps.go.id"
 CUSTOMER = "budi@example.com"
+BENDAHARA = "bendahara@bps.go.id"
+
+# ---------------------------------------------------------------------------------------------------
+# The expected matrix. Columns: the nine states of DESIGN §2, a contract, spelled out here on purpose.
+# A cell is the state the command leads to, or `__` when the command is illegal there (refused with a
+# reason, the case untouched: DESIGN §2 last paragraph).
+# Each row's comment cites where the specification states its cells (DESIGN §n; SS = the service
+# standard); "silent" marks cells the specification does not decide, with the reason an office would
+# want the choice made (they agree with the code and with docs/DECISIONS.md).
+# ---------------------------------------------------------------------------------------------------
+__ = None
+COLUMNS = ("new", "preparing", "invoiced", "payment_review", "delivered", "correction", "closed", "expired",
+           "cancelled")
+
+EXPECTED: dict[type[c.Command], tuple[str | None, ...]] = {
+    #                    new          preparing    invoiced          payment_review    delivered     correction    closed    expired      cancelled
+    # Customer SETUJU (DESIGN §1.2, §4): agreement is a requirement of a clear request (SS §1), so it is
+    # recorded while the request is settled. silent for preparing: items may still change there (ITEM is
+    # legal in preparing), so a renewed agreement to cost is worth recording rather than refusing.
+    # From `invoiced` on, the customer has the invoice in hand: a SETUJU there is just a message.
+    c.Agree:           ("new",       "preparing", __,               __,               __,           __,           __,       __,          __),
+    # The identity card (DESIGN §1.2; SS §1) arrives while the request is being settled. silent for
+    # preparing: a clearer or replacement photo after JELAS is still an identity document, and filing it
+    # as one means it is purged with the others after retention. From `invoiced` on an attachment is
+    # a payment proof (DESIGN §4), never an identity.
+    c.SubmitIdentity:  ("new",       "preparing", __,               __,               __,           __,           __,       __,          __),
+    # IDENTITAS OK (DESIGN §1.3, §4) precedes JELAS. silent for preparing: confirming a replacement card
+    # (row above) must be possible; a second confirmation changes nothing else.
+    c.ConfirmIdentity: ("new",       "preparing", __,               __,               __,           __,           __,       __,          __),
+    # ITEM / HAPUS (DESIGN §1.3, §4) while the list is being settled: `new` and `preparing` (the service
+    # clock runs but nothing is billed yet). Never while an invoice is in force or a proof is reviewed:
+    # the invoice the customer pays must stay the one that was sent. silent for `expired`: TAGIH there
+    # issues a new invoice (DESIGN §2), and the office may fix the list before it (e.g. the customer
+    # now wants fewer titles). Nothing is added once delivered: a new purchase is a new case.
+    c.AddItem:         ("new",       "preparing", __,               __,               __,           __,           __,       "expired",   __),
+    c.RemoveItem:      ("new",       "preparing", __,               __,               __,           __,           __,       "expired",   __),
+    # JELAS: `new` -> `preparing`, the clock starts (DESIGN §4, verbatim). Nowhere else.
+    c.MarkClear:       ("preparing", __,          __,               __,               __,           __,           __,       __,          __),
+    # SIAP: the files for the clear request (DESIGN §1.3: after JELAS; SS §2 "petugas menyiapkan softcopy"
+    # once the list is known), so not in `new`. silent after TAGIH: the softcopy goes out only at
+    # approval (DESIGN §1.5), so a wrong file may still be replaced while the customer pays, the
+    # bendahara checks, or a new invoice is awaited. After delivery a fixed file is a correction
+    # (PERBAIKAN, sent free: SS §2 Catatan), not SIAP.
+    c.SetDeliverables: (__,          "preparing", "invoiced",       "payment_review", __,           __,           __,       "expired",   __),
+    # TAGIH: `preparing` -> `invoiced` (DESIGN §1.3); on `expired` it issues a new invoice (DESIGN §2).
+    # Not before JELAS; silent for `invoiced`: one invoice in force at a time (a second could be paid
+    # twice); not while a proof is under review.
+    c.IssueInvoice:    (__,          "invoiced",  __,               __,               __,           __,           __,       "invoiced",  __),
+    # NOL skips payment (DESIGN §2): receipt (Rp0) and softcopy at once, so `preparing` -> `delivered`
+    # (`paid` is not a resting state). Not before JELAS (the request must be clear). silent for
+    # `invoiced`/`expired`: an invoice was already issued and numbered, and NOL does not void it; an office
+# that learns only after TAGIH that the customer is exempt must BATAL and open a new case (open question).
+    c.ZeroRate:        (__,          "delivered", __,               __,               __,           __,           __,       __,          __),
+    # An attachment on an `invoiced` case is a payment proof (DESIGN §4) -> `payment_review` (DESIGN §2,
+    # "proof received, in the digest"). silent for `payment_review`: a second or clearer proof joins the
+    # one under review. silent for `expired`: a proof that comes after the lapse is evidence of money
+    # that may have been paid; it is kept and shown to petugas (never lost, DESIGN intro), the case stays
+    # expired until they act (TAGIH or BATAL).
+    c.SubmitProof:     (__,          __,          "payment_review", "payment_review", __,           __,           __,       "expired",   __),
+    # Bendahara SETUJU: `paid` is not a resting state, approval delivers (DESIGN §2, §1.5). Only a proof
+    # in the digest can be approved (DESIGN §4: the ref is bound to the digest line).
+    c.ApprovePayment:  (__,          __,          __,               "delivered",      __,           __,           __,       __,          __),
+    # Bendahara TOLAK: a rejected proof goes back to `invoiced` (DESIGN §2).
+    c.RejectPayment:   (__,          __,          __,               "invoiced",       __,           __,           __,       __,          __),
+    # The scheduler expires unpaid invoices (DESIGN §1, §2 "invoice lapsed unpaid"): only `invoiced`
+    # ("unpaid, not expired"). silent for `payment_review`: the customer says they paid and the bendahara
+    # has not decided; the case must not lapse under the bendahara's hands.
+    c.Expire:          (__,          __,          "expired",        __,               __,           __,           __,       __,          __),
+    # Words of defect on a `delivered` case open a correction (DESIGN §1.6, §4). silent for `correction`:
+    # a second complaint while a correction is owed is recorded on it (the first deadline stands).
+    c.ReportDefect:    (__,          __,          __,               __,               "correction", "correction", __,       __,          __),
+    # PERBAIKAN: the fixed file is sent free and the case is delivered again (DESIGN §1.6; SS §2). silent
+    # for `delivered`: SS §2 has petugas fix and resend a softcopy with an error from preparation, whether
+    # or not the customer noticed it first. Before delivery the files are set with SIAP instead.
+    c.SendCorrection:  (__,          __,          __,               __,               "delivered",  "delivered",  __,       __,          __),
+    # TUTUP (DESIGN §1.7; SS §2 "menutup percakapan jika layanan ... telah selesai"): after delivery.
+    # silent, as in docs/DECISIONS.md: in `new` (nothing is owed yet: a question answered, a duplicate),
+    # in `correction` (a "defect" that was none), in `expired` (the customer never paid; nothing is owed).
+    # Refused while the office owes the service (`preparing`) or money is in flight (`invoiced`,
+    # `payment_review`): BATAL or finish first.
+    c.Close:           ("closed",    __,          __,               __,               "closed",     "closed",     __,       "closed",    __),
+    # BATAL (DESIGN §2 "cancelled by petugas or customer"): silent on where; before anything is paid.
+    # Refused in `payment_review` (money may have come: the bendahara decides first) and once paid and
+    # delivered (TUTUP ends those).
+    c.Cancel:          ("cancelled", "cancelled", "cancelled",      __,               __,           __,           __,       "cancelled", __),
+    # The satisfaction answer 1-4 (DESIGN §1.7) comes after closing: `closed` stays `closed`. silent for
+    # `delivered`: a score the customer gives before the case is closed is recorded rather than refused.
+    c.Rate:            (__,          __,          __,               __,               "delivered",  __,           "closed", __,          __),
+}
+
+
+def _expected(cmd_type: type[c.Command], state: State) -> State | None:
+    cell = EXPECTED[cmd_type][COLUMNS.index(state.value)]
+    return None if cell is None else State(cell)
+
 
 # One sensible instance of every command, built to pass its own guards.
 EXAMPLES: dict[type[c.Command], c.Command] = {
@@ -45,22 +149,25 @@ EXAMPLES: dict[type[c.Command], c.Command] = {
     c.SendCorrection: c.SendCorrection(PETUGAS, ("pdf-fixed-sha256",)),
     c.Close: c.Close(PETUGAS, "selesai"),
     c.Cancel: c.Cancel(PETUGAS, "pelanggan membatalkan"),
-    c.ApprovePayment: c.ApprovePayment("bendahara@bps.go.id"),
-    c.RejectPayment: c.RejectPayment("bendahara@bps.go.id", "nominal tidak sesuai"),
+    c.ApprovePayment: c.ApprovePayment(BENDAHARA),
+    c.RejectPayment: c.RejectPayment(BENDAHARA, "nominal tidak sesuai"),
     c.Expire: c.Expire("system"),
 }
 
 ITEM = Item("1102001.16", "Provinsi Sumatera Selatan Dalam Angka 2025", 412, 1, 412_000)
+# Every case below satisfies every handler guard, whatever its state: terms agreed, identity checked, an
+# item with a non-zero price, files, and an invoice that lapsed on 8 June (TODAY is 10 June). A `new`
+# case with a lapsed invoice date cannot happen; it is there on purpose, so that a refusal in the matrix
+# can only come from the transition table, never from a guard (see test_fixtures_pass_every_guard).
 _BASE = Case(
     ref="PUB-2026-0042", state=State.NEW, customer=CUSTOMER, customer_name="Budi Santoso",
     opened_on=date(2026, 5, 4), agreed=True, identity_received=True, identity_ok=True,
     items=(ITEM,), deliverables=("pdf-sha256",),
+    invoice_issued=date(2026, 5, 8), invoice_expires=date(2026, 6, 8),
 )
 _CLEAR = dict(clear_on=date(2026, 5, 5))
-_PAUSED = dict(_CLEAR, clock_used=3, invoice_issued=date(2026, 5, 8), invoice_expires=date(2026, 6, 8))
+_PAUSED = dict(_CLEAR, clock_used=3)
 
-# A case in each state, with whatever the command guards look at already satisfied there.
-# The invoiced case's invoice lapsed on 8 June (TODAY is 10 June) so that Expire passes its guard.
 CASES: dict[State, Case] = {
     State.NEW: _BASE,
     State.PREPARING: replace(_BASE, state=State.PREPARING, **_CLEAR, clock_since=date(2026, 5, 5),
@@ -79,7 +186,7 @@ CASES: dict[State, Case] = {
                              close_reason="pelanggan membatalkan"),
 }
 
-ALL_PAIRS = [(state, cmd_type) for state in State for cmd_type in EXAMPLES]
+ALL_PAIRS = [(state, cmd_type) for state in State for cmd_type in EXPECTED]
 
 _INDONESIAN = {"tidak", "belum", "sudah", "kasus", "gunakan", "sedang", "harus", "memerlukan", "masih",
                "ada", "dahulu", "terlebih", "dapat", "diperiksa", "berstatus"}
@@ -100,11 +207,25 @@ def _all_command_classes(base=c.Command) -> set[type]:
     return found
 
 
-def test_examples_and_table_cover_every_command_class():
-    assert set(EXAMPLES) == _all_command_classes()
-    assert set(TRANSITIONS) == _all_command_classes()
-    assert set(CASES) == set(State)
-    assert all(CASES[s].state is s for s in State)
+def test_the_matrix_covers_every_state_and_command():
+    assert COLUMNS == tuple(s.value for s in State)           # the nine contract names of DESIGN §2
+    assert set(EXPECTED) == _all_command_classes() == set(EXAMPLES)
+    assert all(len(row) == len(COLUMNS) for row in EXPECTED.values())
+    assert all(cell is None or cell in COLUMNS for row in EXPECTED.values() for cell in row)
+    assert "paid" not in COLUMNS                               # `paid` is not a resting state
+    assert set(CASES) == set(State) and all(CASES[s].state is s for s in State)
+
+
+def test_fixtures_pass_every_guard():
+    """The handlers' own checks accept every example in every fixture, so only the table can refuse.
+
+    Without this a forbidden cell added to the table could hide behind a guard (e.g. Expire on a case
+    without an invoice date) and the matrix would not notice. Handlers are private; this test only
+    vouches for the fixtures of this file.
+    """
+    for state, cmd_type in ALL_PAIRS:
+        result = case_module._HANDLERS[cmd_type](CASES[state], EXAMPLES[cmd_type], CTX)
+        assert not isinstance(result, Refused), (state, cmd_type, result)
 
 
 @pytest.mark.parametrize("state,cmd_type", ALL_PAIRS, ids=[f"{s.value}-{t.__name__}" for s, t in ALL_PAIRS])
@@ -112,33 +233,68 @@ def test_every_state_and_command(state, cmd_type):
     case = CASES[state]
     before = copy.deepcopy(case)
     decision = decide(case, EXAMPLES[cmd_type], CTX)
-    expected = TRANSITIONS[cmd_type].get(state)
+    expected = _expected(cmd_type, state)
     assert case == before  # decide never mutates its input, legal or not
     if expected is None:
-        assert isinstance(decision, Refused), decision
+        assert isinstance(decision, Refused), f"{cmd_type.__name__} must be refused in {state.value}: {decision}"
         _assert_indonesian(decision.reason)
-        assert decision.reason == illegal_reason(EXAMPLES[cmd_type], state)
     else:
-        assert isinstance(decision, Accepted), decision
+        assert isinstance(decision, Accepted), f"{cmd_type.__name__} must be legal in {state.value}: {decision}"
         assert decision.case.state is expected
+        assert decision.case.ref == case.ref and decision.case.customer == case.customer
         assert decision.event, "every accepted change leaves one audit line"
         assert all(isinstance(e, fx.Effect) for e in decision.effects)
 
 
-def test_the_story_from_design_section_2():
-    """The contract sentences of DESIGN §2, independent of how the table is written."""
-    t = TRANSITIONS
-    assert t[c.MarkClear][State.NEW] is State.PREPARING
-    assert t[c.IssueInvoice][State.PREPARING] is State.INVOICED
-    assert t[c.SubmitProof][State.INVOICED] is State.PAYMENT_REVIEW
-    assert t[c.ApprovePayment][State.PAYMENT_REVIEW] is State.DELIVERED  # `paid` is not a resting state
-    assert t[c.RejectPayment][State.PAYMENT_REVIEW] is State.INVOICED     # a rejected proof goes back
-    assert t[c.IssueInvoice][State.EXPIRED] is State.INVOICED             # TAGIH on expired: a new invoice
-    assert t[c.ZeroRate][State.PREPARING] is State.DELIVERED              # NOL skips payment
-    assert t[c.ReportDefect][State.DELIVERED] is State.CORRECTION
-    assert t[c.SendCorrection][State.CORRECTION] is State.DELIVERED
-    assert t[c.Expire][State.INVOICED] is State.EXPIRED
-    assert State.PAYMENT_REVIEW not in t[c.Expire]                         # a proof under review never lapses
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_legal_commands_are_the_allowed_cells(state):
+    """The list the notifications draw the applicable keywords from (staff.applicable_keywords)."""
+    assert set(legal_commands(state)) == {t for t in EXPECTED if _expected(t, state) is not None}
+
+
+def test_legal_commands_keep_the_table_order():
+    assert legal_commands(State.PAYMENT_REVIEW) == [c.SetDeliverables, c.SubmitProof, c.ApprovePayment,
+                                                    c.RejectPayment]
+
+
+def _run(case: Case, *cmds: c.Command) -> Case:
+    for cmd in cmds:
+        d = decide(case, cmd, CTX)
+        assert isinstance(d, Accepted), (cmd, d)
+        case = d.case
+    return case
+
+
+def test_the_story_of_design_section_1_through_decide():
+    """DESIGN §1 from the first mail to the satisfaction answer, one command after another."""
+    case = Case(ref="PUB-2026-0042", state=State.NEW, customer=CUSTOMER, opened_on=TODAY)
+    case = _run(case, c.Agree(CUSTOMER), c.SubmitIdentity(CUSTOMER, ("ktp",)), c.ConfirmIdentity(PETUGAS),
+                EXAMPLES[c.AddItem])
+    assert case.state is State.NEW
+    case = _run(case, c.MarkClear(PETUGAS))
+    assert case.state is State.PREPARING
+    case = _run(case, c.SetDeliverables(PETUGAS, ("pdf",)), c.IssueInvoice(PETUGAS))
+    assert case.state is State.INVOICED
+    case = _run(case, c.SubmitProof(CUSTOMER, ("bukti",)))
+    assert case.state is State.PAYMENT_REVIEW
+    case = _run(case, c.ApprovePayment(BENDAHARA))
+    assert case.state is State.DELIVERED                       # never a resting `paid`
+    case = _run(case, c.ReportDefect(CUSTOMER, "halaman 12 kosong"))
+    assert case.state is State.CORRECTION
+    case = _run(case, c.SendCorrection(PETUGAS, ("pdf-fixed",)))
+    assert case.state is State.DELIVERED
+    case = _run(case, c.Close(PETUGAS), c.Rate(CUSTOMER, 4))
+    assert (case.state, case.rating) == (State.CLOSED, 4)
+
+
+def test_the_side_roads_of_design_section_2():
+    invoiced = _run(CASES[State.PREPARING], c.IssueInvoice(PETUGAS))
+    reviewed = _run(invoiced, c.SubmitProof(CUSTOMER, ("bukti",)))
+    assert _run(reviewed, c.RejectPayment(BENDAHARA, "nominal kurang")).state is State.INVOICED
+    lapsed = _run(replace(invoiced, invoice_expires=date(2026, 6, 9)), c.Expire("system"))
+    assert lapsed.state is State.EXPIRED
+    assert _run(lapsed, c.IssueInvoice(PETUGAS)).state is State.INVOICED    # TAGIH on expired: a new invoice
+    assert _run(CASES[State.PREPARING], c.ZeroRate(PETUGAS, "sekolah")).state is State.DELIVERED  # NOL
 
 
 def test_final_states_accept_only_a_late_rating():
@@ -151,19 +307,54 @@ def test_final_states_accept_only_a_late_rating():
                 assert state_label(state) in reason and "sudah" in reason
 
 
-def test_legal_commands_lists_the_table_rows_in_order():
-    assert legal_commands(State.PAYMENT_REVIEW) == [c.SetDeliverables, c.SubmitProof, c.ApprovePayment,
-                                                    c.RejectPayment]
-    for state in State:
-        assert legal_commands(state) == [t for t in TRANSITIONS if state in TRANSITIONS[t]]
-
-
 def test_specific_reasons_point_to_the_right_keyword():
     assert "JELAS" in decide(CASES[State.NEW], EXAMPLES[c.IssueInvoice], CTX).reason
     assert "TOLAK" in decide(CASES[State.PAYMENT_REVIEW], EXAMPLES[c.Cancel], CTX).reason
     assert "TUTUP" in decide(CASES[State.DELIVERED], EXAMPLES[c.Cancel], CTX).reason
     assert "SIAP" in decide(CASES[State.PREPARING], EXAMPLES[c.SendCorrection], CTX).reason
     assert "BATAL" in decide(CASES[State.INVOICED], EXAMPLES[c.Close], CTX).reason
+
+
+# --- the invoice-expiry rule ---------------------------------------------------------------------------
+def _with_invoice(expires: date | None) -> Case:
+    return replace(CASES[State.INVOICED], invoice_expires=expires)
+
+
+def test_invoice_lapsed_only_after_the_last_valid_day():
+    assert not invoice_lapsed(_with_invoice(None), TODAY)                   # no invoice, nothing lapses
+    assert not invoice_lapsed(_with_invoice(date(2026, 6, 11)), TODAY)
+    assert not invoice_lapsed(_with_invoice(TODAY), TODAY)                  # valid through the whole day
+    assert invoice_lapsed(_with_invoice(date(2026, 6, 9)), TODAY)
+    assert invoice_lapsed(_with_invoice(date(2025, 6, 10)), TODAY)
+
+
+@pytest.mark.parametrize("issued,last_valid", [
+    (date(2026, 1, 31), date(2026, 2, 28)),   # SS §2 Catatan: one month; 31 Jan -> 28 Feb (DESIGN §7)
+    (date(2028, 1, 31), date(2028, 2, 29)),   # leap year
+    (date(2026, 12, 30), date(2027, 1, 30)),
+])
+def test_invoice_lapsed_one_calendar_month_after_issue(issued, last_valid):
+    case = _with_invoice(invoice_valid_until(issued))
+    assert case.invoice_expires == last_valid
+    assert not invoice_lapsed(case, last_valid)
+    assert invoice_lapsed(case, last_valid + timedelta(days=1))
+
+
+@pytest.mark.parametrize("local", [
+    datetime(2026, 6, 8, 23, 59, 59), datetime(2026, 6, 9, 0, 0), datetime(2026, 6, 9, 0, 0, 1),
+    datetime(2026, 6, 7, 12, 0), datetime(2026, 6, 10, 6, 0),
+])
+def test_invoice_lapsed_agrees_with_the_deadline_instant(local):
+    """The date rule and calendar.deadline_instant are the same rule: lapsed from 00:00 WIB after the last day."""
+    now = local.replace(tzinfo=WIB)
+    case = _with_invoice(date(2026, 6, 8))
+    assert invoice_lapsed(case, now.date()) == (now >= deadline_instant(case.invoice_expires, WIB))
+
+
+def test_expire_uses_the_same_rule():
+    for expires in (date(2026, 6, 9), TODAY, date(2026, 6, 11)):
+        case = _with_invoice(expires)
+        assert isinstance(decide(case, c.Expire("system"), CTX), Accepted) == invoice_lapsed(case, TODAY)
 
 
 # --- guards inside legal transitions ------------------------------------------------

@@ -98,6 +98,19 @@ class Refused:
 Decision = Accepted | Refused
 
 
+def invoice_lapsed(case: Case, today: date) -> bool:
+    """True when the case's current invoice has run out: ``today`` (the local date, Asia/Jakarta) is
+    after its last valid day. False when there is no invoice.
+
+    The one spelling of the expiry rule: the invoice is valid through the whole of
+    ``invoice_expires`` (see ``calendar.invoice_valid_until``), so it has lapsed from the next day on;
+    for an instant ``now`` that is ``now >= calendar.deadline_instant(case.invoice_expires, tz)``.
+    It says nothing about the state: whether a lapsed invoice may expire the case is the
+    transition table's question (only an ``invoiced`` case expires; a proof under review never does).
+    """
+    return case.invoice_expires is not None and today > case.invoice_expires
+
+
 def open_case(ref: str, customer: str, name: str, today: date) -> tuple[Case, tuple[fx.Effect, ...]]:
     """A new request: the case starts `new`; the customer is acknowledged and petugas told."""
     case = Case(ref=ref, state=State.NEW, customer=customer, customer_name=name, opened_on=today)
@@ -226,7 +239,7 @@ def _reject(case: Case, cmd: c.RejectPayment, ctx: Context):
 
 
 def _expire(case: Case, cmd: c.Expire, ctx: Context):
-    if case.invoice_expires is None or ctx.today <= case.invoice_expires:
+    if not invoice_lapsed(case, ctx.today):
         return Refused("invoice masih berlaku")
     return case, (fx.VoidInvoice(), fx.Notify("customer", "expired"), fx.Notify("petugas", "expired")), \
         "invoice expired unpaid"
