@@ -8,7 +8,6 @@ from mailbot.adapters.holidays_source import load_calendar
 from mailbot.domain.calendar import (
     CalendarGapError,
     WorkingCalendar,
-    deadline_instant,
     invoice_valid_until,
 )
 
@@ -144,8 +143,13 @@ def test_invoice_valid_until_one_calendar_month(issued, until):
 
 
 def test_invoice_valid_through_the_last_day_in_jakarta():
-    until = invoice_valid_until(date(2026, 1, 31))
-    end = deadline_instant(until, WIB)
-    assert end == datetime(2026, 3, 1, 0, 0, tzinfo=WIB)
-    assert datetime(2026, 2, 28, 23, 59, tzinfo=WIB) < end          # still valid late on 28 Feb
-    assert datetime(2026, 2, 28, 17, 0, tzinfo=ZoneInfo("UTC")) >= end  # 00:00 WIB on 1 Mar
+    from mailbot.domain.case import Case, invoice_lapsed
+    from mailbot.domain.states import State
+    case = Case(ref="PUB-2026-0001", state=State.INVOICED, customer="a@b.c",
+                invoice_expires=invoice_valid_until(date(2026, 1, 31)))
+
+    def lapsed(instant: datetime) -> bool:         # the office's date decides, not the server's
+        return invoice_lapsed(case, instant.astimezone(WIB).date())
+    assert not lapsed(datetime(2026, 2, 28, 23, 59, tzinfo=WIB))          # still valid late on 28 Feb
+    assert not lapsed(datetime(2026, 2, 28, 16, 59, tzinfo=ZoneInfo("UTC")))
+    assert lapsed(datetime(2026, 2, 28, 17, 0, tzinfo=ZoneInfo("UTC")))    # 00:00 WIB on 1 Mar

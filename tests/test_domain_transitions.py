@@ -20,7 +20,7 @@ import pytest
 from mailbot.domain import case as case_module
 from mailbot.domain import commands as c
 from mailbot.domain import effects as fx
-from mailbot.domain.calendar import WorkingCalendar, deadline_instant, invoice_valid_until
+from mailbot.domain.calendar import WorkingCalendar, invoice_valid_until
 from mailbot.domain.case import Accepted, Case, Context, Item, Refused, decide, invoice_lapsed
 from mailbot.domain.pricing import Tariff
 from mailbot.domain.states import FINAL, State
@@ -344,11 +344,11 @@ def test_invoice_lapsed_one_calendar_month_after_issue(issued, last_valid):
     datetime(2026, 6, 8, 23, 59, 59), datetime(2026, 6, 9, 0, 0), datetime(2026, 6, 9, 0, 0, 1),
     datetime(2026, 6, 7, 12, 0), datetime(2026, 6, 10, 6, 0),
 ])
-def test_invoice_lapsed_agrees_with_the_deadline_instant(local):
-    """The date rule and calendar.deadline_instant are the same rule: lapsed from 00:00 WIB after the last day."""
+def test_invoice_lapsed_from_midnight_in_jakarta_after_the_last_day(local):
+    """Valid through the whole of 8 June in Asia/Jakarta; lapsed from 00:00 WIB on 9 June."""
     now = local.replace(tzinfo=WIB)
     case = _with_invoice(date(2026, 6, 8))
-    assert invoice_lapsed(case, now.date()) == (now >= deadline_instant(case.invoice_expires, WIB))
+    assert invoice_lapsed(case, now.date()) == (now >= datetime(2026, 6, 9, 0, 0, tzinfo=WIB))
 
 
 def test_expire_uses_the_same_rule():

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..adapters import db
 from ..domain import commands as c
 from ..domain.calendar import CalendarGapError
-from ..domain.case import Refused
+from ..domain.case import Refused, invoice_lapsed
 from ..domain.states import CLOCKED_STATES, State
 from .files import document_pdf
 from .unit import Unit, once as _once
@@ -29,7 +29,7 @@ def _cases(unit: Unit, *states: State) -> list[db.CaseRow]:
 def expire_invoices(unit: Unit) -> int:
     n = 0
     for row in _cases(unit, State.INVOICED):
-        if row.invoice_expires and unit.today > row.invoice_expires:
+        if invoice_lapsed(db.to_case(row), unit.today):
             if not isinstance(unit.apply(row, c.Expire(SYSTEM)), Refused):
                 n += 1
     return n
@@ -41,7 +41,7 @@ def send_reminders(unit: Unit) -> int:
     days = sorted(unit.cfg.schedule.reminder_days)          # e.g. [1, 7]
     for row in _cases(unit, State.INVOICED):
         doc = unit.current_document(row, "invoice")
-        if doc is None or doc.valid_until is None or unit.today > doc.valid_until:
+        if doc is None or doc.valid_until is None or invoice_lapsed(db.to_case(row), unit.today):
             continue
         left = (doc.valid_until - unit.today).days
         due = [d for d in days if left <= d]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, timedelta
 
 OFFICE_HOLIDAY = "Libur kantor (konfigurasi)"
 
@@ -118,13 +118,8 @@ def invoice_valid_until(issued: date) -> date:
     Same day number in the next month, clamped to that month's last day:
     31 Jan -> 28 Feb (29 Feb in a leap year), 31 Mar -> 30 Apr, 30 Dec -> 30 Jan.
     Holidays do not move it. The invoice is valid through the whole of that
-    day; it has expired from ``deadline_instant(invoice_valid_until(issued), tz)`` on.
+    day (office time); ``case.invoice_lapsed`` is the rule that reads it.
     """
     year, month = (issued.year + 1, 1) if issued.month == 12 else (issued.year, issued.month + 1)
     last = _stdcal.monthrange(year, month)[1]
     return date(year, month, min(issued.day, last))
-
-
-def deadline_instant(d: date, tz: tzinfo) -> datetime:
-    """The first instant after day ``d`` in ``tz`` (00:00 of the next day): overdue when ``now >= this``."""
-    return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=tz)

@@ -103,8 +103,8 @@ def invoice_lapsed(case: Case, today: date) -> bool:
     after its last valid day. False when there is no invoice.
 
     The one spelling of the expiry rule: the invoice is valid through the whole of
-    ``invoice_expires`` (see ``calendar.invoice_valid_until``), so it has lapsed from the next day on;
-    for an instant ``now`` that is ``now >= calendar.deadline_instant(case.invoice_expires, tz)``.
+    ``invoice_expires`` (see ``calendar.invoice_valid_until``), so it has lapsed from 00:00 office
+    time on the next day.
     It says nothing about the state: whether a lapsed invoice may expire the case is the
     transition table's question (only an ``invoiced`` case expires; a proof under review never does).
     """
