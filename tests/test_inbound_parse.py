@@ -19,8 +19,6 @@ from mailbot.inbound.screening import screen
 FIXTURES = Path(__file__).parent / "fixtures" / "eml"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 OWN_DOMAIN = "mailbot.bps.go.id"
-# winmail.dat is unpacked with the optional tnefparse package; without it the file is kept, flagged.
-HAS_TNEF = parse_mod._TNEF is not None
 
 
 def load(name: str) -> ParsedMail:
@@ -44,8 +42,6 @@ def test_corpus_is_complete():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture(name):
     exp = EXPECTED[name]
-    if name == "outlook_winmail_dat.eml" and not HAS_TNEF:
-        pytest.skip("tnefparse is not installed")
     m = load(name)
     assert m.subject == exp["subject"]
     assert m.from_addr == exp["from_addr"]
@@ -272,8 +268,8 @@ def test_inline_image_is_inline_with_content_id():
     assert img.inline and img.content_id == "ii_mh3k2l9d0" and img.allowed
 
 
-@pytest.mark.skipif(not HAS_TNEF, reason="tnefparse is not installed")
 def test_winmail_dat_is_unpacked():
+    """tnefparse is a dependency (pyproject): without it this fails, it is not skipped."""
     (pdf,) = load("outlook_winmail_dat.eml").attachments
     assert pdf.filename == "Bukti Setor SIMPONI.pdf" and pdf.data.startswith(b"%PDF")
 

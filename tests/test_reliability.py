@@ -101,10 +101,9 @@ def run_cli(world: World, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def own_dovecot():
+def own_dovecot(request):
     """A Dovecot of this test's own: it gets stopped, restarted and has its maildir replaced."""
-    if devservers.find_dovecot() is None:
-        pytest.skip("Dovecot is not installed")
+    request.getfixturevalue("dovecot_server")  # skips, or fails with MAILBOT_REQUIRE_DOVECOT=1, like it
     server = devservers.DovecotServer().start()
     yield server
     server.close()
