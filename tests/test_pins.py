@@ -8,7 +8,6 @@ import json
 import os
 import re
 from datetime import date, datetime, timedelta, timezone
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +21,7 @@ from mailbot.config import load_config
 from test_report import _Server
 from test_story import (CUSTOMER, JPEG, P1, PDF, complete_requirements, latest, open_case, pdf_to_text,
                         staff_reply)
-from world import BENDAHARA, PETUGAS, World, attachments_of, body_of, mail
+from world import BENDAHARA, World, attachments_of, body_of, mail
 
 pytestmark = pytest.mark.mail
 WIB = ZoneInfo("Asia/Jakarta")
@@ -74,8 +73,8 @@ def test_a_whole_case_driven_by_english_keywords(world):
     """DESIGN §4: every staff keyword has an English alias; this case never sees an Indonesian one."""
     ref = open_case(world)
     note = latest(world, P1, ref)
-    world.deliver(mail(CUSTOMER, "Re: request", "AGREE\n\nMy ID card is attached.", reply_to=latest(world, CUSTOMER, ref),
-                       attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
+    world.deliver(mail(CUSTOMER, "Re: request", "AGREE\n\nMy ID card is attached.",
+                       reply_to=latest(world, CUSTOMER, ref), attachments=(("ktp.jpg", JPEG, "image/jpeg"),)))
     world.run_once()
 
     english(world, note, "IDENTITY OK\nITEM #1\nITEM 1101002.16 x 2\nREMOVE 2\nCLEAR", 5)
