@@ -6,7 +6,8 @@ Environment:
                               a missing path behaves like a machine without Dovecot.
   MAILBOT_TEST_PG=URL         also run ``db_url`` tests on PostgreSQL, e.g.
                               postgresql+psycopg://postgres@127.0.0.1:5432/test
-                              (a fresh schema per test; unreachable → failure).
+                              (a fresh schema per test; unreachable → failure);
+                              ``module_db_url`` is the same, once per module.
 
 Mail fixtures:
   dovecot_server / pymap_server  session-scoped, TLS enabled (plain LOGIN, STARTTLS;
@@ -24,6 +25,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -106,13 +110,17 @@ def _pg_admin_conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"] if TEST_PG else ["sqlite"])
-def db_url(request, tmp_path):
-    """A SQLAlchemy URL of an empty database: a SQLite file, or (with MAILBOT_TEST_PG)
-    a fresh PostgreSQL schema ``mb_<random>`` that the URL selects through
-    ``options=-csearch_path=…``; the schema is dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mailbot.sqlite3'}"
+# Every test that takes a database runs on each of these.
+DB_KINDS = ["sqlite", "postgresql"] if TEST_PG else ["sqlite"]
+
+
+@contextmanager
+def _database(kind: str, directory: Path) -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database: a SQLite file in `directory`, or (with MAILBOT_TEST_PG)
+    a fresh PostgreSQL schema ``mb_<random>`` that the URL selects through ``options=-csearch_path=…``;
+    the schema is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'mailbot.sqlite3'}"
         return
     import psycopg
     from sqlalchemy.engine import make_url
@@ -131,6 +139,21 @@ def db_url(request, tmp_path):
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE application_name = %s AND pid <> pg_backend_pid()", (schema,))
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=DB_KINDS)
+def db_url(request, tmp_path):
+    """The URL of an empty database, once per kind in DB_KINDS (see `_database`)."""
+    with _database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=DB_KINDS)
+def module_db_url(request, tmp_path_factory):
+    """`db_url` shared by a whole module (tests/test_forgery.py builds one office for all its tests),
+    on the same databases."""
+    with _database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 # ---------------------------------------------------------------- a whole office

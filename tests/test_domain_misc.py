@@ -7,7 +7,7 @@ import pytest
 
 from mailbot.adapters.holidays_source import load_calendar
 from mailbot.domain.calendar import CalendarGapError, WorkingCalendar, invoice_valid_until
-from mailbot.domain.numbering import PATTERN_FIELDS, check_pattern, format_number
+from mailbot.domain.numbering import check_pattern, format_number
 from mailbot.domain.pricing import Tariff, line_amount
 
 YEARS = range(2025, 2028)
@@ -134,12 +134,13 @@ def test_sequence_starts_at_one():
         format_number(DEFAULT, 0, date(2026, 1, 1))
 
 
-@pytest.mark.parametrize("pattern", [
-    DEFAULT, "{seq:04d}/KWT/1600/{month_roman}/{year}", "PUB-{year}-{seq:04d}", "{year}{month:02d}{seq:05d}",
+@pytest.mark.parametrize("pattern, number", [
+    (DEFAULT, "0042/INV/1600/XII/2026"), ("{seq:04d}/KWT/1600/{month_roman}/{year}", "0042/KWT/1600/XII/2026"),
+    ("PUB-{year}-{seq:04d}", "PUB-2026-0042"), ("{year}{month:02d}{seq:05d}", "20261200042"),
 ])
-def test_check_pattern_accepts_good_patterns(pattern):
-    check_pattern(pattern)
-    assert set(PATTERN_FIELDS) == {"seq", "year", "month", "month_roman"}
+def test_check_pattern_accepts_good_patterns(pattern, number):
+    assert check_pattern(pattern) is None
+    assert format_number(pattern, 42, date(2026, 12, 3)) == number
 
 
 @pytest.mark.parametrize("pattern,why", [

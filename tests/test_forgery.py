@@ -167,20 +167,23 @@ def _jakarta_days() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def office(imap_server, tmp_path_factory):
+def office(imap_server, module_db_url):
+    """Built once per database (SQLite; PostgreSQL too with MAILBOT_TEST_PG), like every `db_url` test."""
     if not imap_server.running:
         imap_server.start()
     imap_server.reset()
     smtp = devservers.CaptureSMTPServer().start()
-    path = tmp_path_factory.mktemp("forgery") / "mailbot.sqlite3"
     # Holidays today and around it keep the daily digest job out of the way: the tests send their own.
-    world = World(imap_server, smtp, f"sqlite:///{path}", calendar={"extra_holidays": _jakarta_days()})
+    world = World(imap_server, smtp, module_db_url, calendar={"extra_holidays": _jakarta_days()})
+    o = None
     try:
         world.import_catalog()
         o = Office(world)
         o.build()
         yield o
     finally:
+        if o is not None:
+            o.app.engine.dispose()
         world.close()
         smtp.stop()
 

@@ -14,13 +14,11 @@ from mailbot.inbound.html import html_to_text
 from mailbot.inbound.model import ParsedMail
 from mailbot.inbound.parse import MalformedMail, parse_message, sniff_type
 from mailbot.inbound.quotes import strip_quote
-from mailbot.inbound.screening import screen
+from mailbot.inbound.screening import VERDICTS, screen
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eml"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 OWN_DOMAIN = "mailbot.bps.go.id"
-# winmail.dat is unpacked with the optional tnefparse package; without it the file is kept, flagged.
-HAS_TNEF = parse_mod._TNEF is not None
 
 
 def load(name: str) -> ParsedMail:
@@ -44,8 +42,6 @@ def test_corpus_is_complete():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture(name):
     exp = EXPECTED[name]
-    if name == "outlook_winmail_dat.eml" and not HAS_TNEF:
-        pytest.skip("tnefparse is not installed")
     m = load(name)
     assert m.subject == exp["subject"]
     assert m.from_addr == exp["from_addr"]
@@ -272,8 +268,8 @@ def test_inline_image_is_inline_with_content_id():
     assert img.inline and img.content_id == "ii_mh3k2l9d0" and img.allowed
 
 
-@pytest.mark.skipif(not HAS_TNEF, reason="tnefparse is not installed")
 def test_winmail_dat_is_unpacked():
+    """tnefparse is a dependency (pyproject): without it this fails, it is not skipped."""
     (pdf,) = load("outlook_winmail_dat.eml").attachments
     assert pdf.filename == "Bukti Setor SIMPONI.pdf" and pdf.data.startswith(b"%PDF")
 
@@ -314,9 +310,9 @@ def test_human_mail_quoting_a_message_id_reports_nothing():
 @pytest.mark.parametrize("raw", [b"", b"   \r\n\r\n", b"\r\n\r\nFrom: a@b.c\r\n", b"hanya teks biasa tanpa header\n",
                                  b"Catatan: bukan email\n\nisi", bytes(range(256)) * 4])
 def test_not_a_mail(raw):
-    with pytest.raises(MalformedMail):
+    # the reason is what the quarantine notice tells the supervisor
+    with pytest.raises(MalformedMail, match=r"^(empty message|no mail headers)$"):
         parse_message(raw)
-    assert issubclass(MalformedMail, ValueError)
 
 
 def test_headers_only_mail_is_a_mail():
@@ -335,15 +331,24 @@ def _nested(depth: int) -> bytes:
     _nested(60),                                                       # deeper than we walk
     ("Message-ID: <a@b>\nContent-Type: text/plain; charset=" + "(" * 5000 + "x" + ")" * 5000 + "\n\nisi\n").encode(),
     ("Message-ID: <a@b>\nFrom: " + "(" * 5000 + "x" + ")" * 5000 + " <a@b.c>\n\nisi\n").encode(),
-    ("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 20000 + "\n\nisi\n").encode(),
-], ids=["mime-1500-deep", "mime-60-deep", "content-type-comments", "from-comments", "20000-encoded-words"])
+], ids=["mime-1500-deep", "mime-60-deep", "content-type-comments", "from-comments"])
 def test_pathological_structures_are_defects_not_crashes(raw):
     import time
     start = time.perf_counter()
     m = parse_message(raw)
     assert time.perf_counter() - start < 10
-    assert isinstance(m, ParsedMail)
+    assert m.defects, "what was given up on is recorded"
     assert all(len(d) <= 200 for d in m.defects)
+
+
+def test_twenty_thousand_encoded_words_are_decoded_in_time():
+    import time
+    raw = ("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 20000 + "\n\nisi\n").encode()
+    start = time.perf_counter()
+    m = parse_message(raw)
+    assert time.perf_counter() - start < 10
+    assert m.subject == "a" * 20000          # RFC 2047: the space between encoded words is dropped
+    assert m.text == "isi"
 
 
 def _mutations(raw: bytes, rng: random.Random, count: int):
@@ -376,9 +381,9 @@ def test_fuzz_truncations_and_bit_flips_raise_only_malformed_mail():
             except MalformedMail:
                 continue
             parsed += 1
-            assert isinstance(m.text, str) and isinstance(m.top_text, str)
-            assert all(isinstance(k, str) and isinstance(v, str) for k, v in m.headers)
-            screen(m, OWN_DOMAIN)
+            # what receive.py goes on to do with every mail must not fail on it either
+            assert " ".join(m.top_text.split()) in " ".join(m.text.split())
+            assert screen(m, OWN_DOMAIN).verdict in VERDICTS
     assert parsed > 300
 
 
@@ -480,8 +485,10 @@ def test_strip_quote_is_linear_on_hostile_input():
     import time
     hostile = ("On " + "x" * 200_000 + "\n") * 3 + ("Pada " * 40_000) + "\n" + ("From: a\n" * 20_000)
     start = time.perf_counter()
-    strip_quote(hostile)
+    top = strip_quote(hostile)
     assert time.perf_counter() - start < 1.0
+    # none of these lines is a quote header (no "wrote:", no header block): every word is kept
+    assert top.split() == hostile.split()
 
 
 def test_html_list_items_wrapped_in_paragraphs_keep_their_bullets():

@@ -96,6 +96,27 @@ def test_rows_a_round_claimed_but_did_not_try_are_given_back_due_at_once(world):
     assert drain_at(world, now).sent == len(rows) - 1             # at the same instant: no lease to wait out
 
 
+def test_a_refused_smtp_login_keeps_every_mail_until_the_login_works(fresh_mailbox, db_url):
+    """A wrong or changed SMTP password is the office's to fix; meanwhile nothing is lost or failed."""
+    smtp = devservers.CaptureSMTPServer(auth=("mailbot", "rahasia")).start()
+    world = World(fresh_mailbox, smtp, db_url, smtp={"username": "mailbot", "password": "salah"})
+    try:
+        world.import_catalog()
+        deliver_requests(world, CUSTOMERS[:1])
+        assert world.run_once()["outbox"] == {"sent": 0, "deferred": 1, "failed": 0}
+        rows = outbox(world)
+        assert {r.status for r in rows} == {"pending"} and "535" in rows[0].last_error
+        assert smtp.messages == []
+        world.config.write_text(world.config.read_text().replace('password = "salah"', 'password = "rahasia"'))
+        world.app.engine.dispose()                 # the office fixed the password and restarted mailbot
+        world._app = None
+        assert drain_at(world, later()).sent == 2
+        assert {r.status for r in outbox(world)} == {"sent"} and len(world.sent_to(CUSTOMERS[0])) == 1
+    finally:
+        smtp.stop()
+        world.close()
+
+
 def test_550_for_a_customer_fails_the_row_and_tells_petugas_once(fresh_mailbox, db_url):
     customer = "tidak.ada@gmail.com"
     smtp = devservers.CaptureSMTPServer(rcpt_replies={customer: "550 5.1.1 No such user"}).start()

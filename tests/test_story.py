@@ -224,7 +224,8 @@ def test_buka_opens_case_for_live_chat_customer(world):
     world.run_once()
     cases = world.cases()
     assert [c["customer"] for c in cases] == ["siti@yahoo.co.id"]
-    assert world.sent_to("siti@yahoo.co.id")
+    (ack,) = world.sent_to("siti@yahoo.co.id")                # asked for her KTP and agreement, as by mail
+    assert cases[0]["ref"] in str(ack["Subject"]) and "kartu identitas" in body_of(ack)
 
 
 def test_bantuan_lists_every_keyword(world):

@@ -21,7 +21,7 @@ log = logging.getLogger("mailbot")
 # two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
 AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
-    "defect_received", "complaint", "survey_thanks", "too_large"))
+    "defect_received", "complaint", "survey_thanks", "too_large", "attachment_too_large"))
 _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 
 

@@ -74,7 +74,9 @@ def _route(unit: Unit, mail: ParsedMail, verdict: Screening, inbound_id: int) ->
     role = role_of(unit, mail)
     if role is not None:
         return _staff(unit, mail, row, role, stored), row
-    return unit.app.customer_handler(unit, mail, row, stored)
+    action, row = unit.app.customer_handler(unit, mail, row, stored)
+    _tell_too_large(unit, mail, row)
+    return action, row
 
 
 def role_of(unit: Unit, mail: ParsedMail) -> str | None:
@@ -96,19 +98,39 @@ def _digest_of(unit: Unit, mail: ParsedMail) -> str | None:
     return None
 
 
+def _attachment_limit(unit: Unit) -> float:
+    return unit.cfg.storage.max_attachment_mb * 1024 * 1024
+
+
 def _store_attachments(unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[str, db.FileRow]:
-    limit = unit.cfg.storage.max_attachment_mb * 1024 * 1024
+    """Record every attachment; store the bytes of the allowed ones (type and size). A refused one is
+    recorded, not kept: it stays only in the raw mail."""
+    limit = _attachment_limit(unit)
     stored: dict[str, db.FileRow] = {}
     for a in mail.attachments:
         if a.sha256 in stored:
             continue
-        unit.app.storage.put(a.data)
+        allowed = a.allowed and a.size <= limit
+        if allowed:
+            unit.app.storage.put(a.data)
         stored[a.sha256] = db.FileRow(inbound_id=inbound_id, sha256=a.sha256, filename=a.filename[:255],
                                       content_type=a.content_type, size=a.size, role="attachment",
-                                      allowed=a.allowed and a.size <= limit, created_at=unit.now)
+                                      allowed=allowed, created_at=unit.now)
         unit.session.add(stored[a.sha256])
     unit.session.flush()
     return {sha: f for sha, f in stored.items() if f.allowed}
+
+
+def _tell_too_large(unit: Unit, mail: ParsedMail, row: db.CaseRow | None) -> None:
+    """A file over storage.max_attachment_mb is not used: the sender is told which, and the limit, so
+    that a KTP photo too large is not simply asked for again."""
+    limit = _attachment_limit(unit)
+    large = list(dict.fromkeys((a.filename, round(a.size / 2**20, 1)) for a in mail.attachments
+                               if a.allowed and a.size > limit))
+    if large and row is not None:
+        unit.event(row, "attachment_too_large", mail.from_addr, ", ".join(f"{n} ({mb} MB)" for n, mb in large))
+        unit.notify(row, "customer", "attachment_too_large", to=[mail.from_addr], files=large,
+                    limit_mb=f"{unit.cfg.storage.max_attachment_mb:g}")
 
 
 def find_case(session, mail: ParsedMail) -> db.CaseRow | None:

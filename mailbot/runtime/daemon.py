@@ -8,7 +8,8 @@ templates. Tunables are the module constants below (deliberately not configurati
                              re-issue also looks at the whole mailbox, so it doubles as a slow poll.
   RECONNECT_FIRST/MAX        reconnect delay: doubling from 1 s to 5 min, times a jitter of 0.5-1.5.
   SEND_INTERVAL              the sender looks at the outbox at least this often (deferred rows).
-  SHUTDOWN_SECONDS           the mail in hand and the SMTP attempt in progress get this long.
+  SHUTDOWN_SECONDS           the mail in hand, the SMTP attempt in progress and a last drain of what
+                             is due get this long together.
 """
 from __future__ import annotations
 
@@ -204,7 +205,23 @@ class Daemon:
         await asyncio.to_thread(watcher.join, left())
         if watcher.is_alive():
             log.warning("action=mail_abandoned reason=shutdown_timeout note=it_is_processed_again_at_next_start")
+        if self.exit_code == 0:         # a lost lock: another instance may be sending these already
+            await self._last_drain(started + SHUTDOWN_SECONDS)
         log.info("action=stopped exit=%s duration_ms=%d", self.exit_code, (time.monotonic() - started) * 1000)
+
+    async def _last_drain(self, deadline: float) -> None:
+        """What the mail in hand and the last tick queued goes out before the process ends (an office
+        that stops mailbot for the night must not leave an acknowledgement waiting until morning);
+        whatever the deadline cuts off stays pending for the next start."""
+        try:
+            r = await asyncio.wait_for(drain(self.app, self.clock, stop=lambda: time.monotonic() >= deadline),
+                                       max(deadline - time.monotonic(), 0.1))
+            if r.sent or r.deferred or r.failed:
+                log.info("action=last_drain sent=%s deferred=%s failed=%s", r.sent, r.deferred, r.failed)
+        except TimeoutError:
+            log.warning("action=send_abandoned reason=shutdown_timeout note=the_row_stays_pending")
+        except Exception as exc:   # noqa: BLE001 - the rows stay pending for the next start
+            log.error("action=last_drain_failed error=%s", _one_line(exc))
 
     def _install_signals(self) -> None:
         handlers = {signal.SIGTERM: lambda: self.request_stop("SIGTERM"),
