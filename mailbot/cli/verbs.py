@@ -205,7 +205,10 @@ def _write(path: Path, data: bytes, option: str) -> None:
 
 def cmd_backup(cfg, args) -> int:
     from ..app.backups import take_backup
-    app = _app(cfg, migrate=False)
+    try:     # a schema behind this mailbot is backed up as it is: that is the moment one wants a backup
+        app = App(cfg, migrate=False)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from None
     manifest = take_backup(app, Path(args.dir), utcnow())
     print(f"backup written to {args.dir}: database ({manifest['database']['kind']}, schema "
           f"{manifest['schema_version']}) and {len(manifest['files']) - 1} stored file(s), SHA-256 in manifest.json")
