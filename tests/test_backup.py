@@ -36,7 +36,8 @@ def new_server(db_url, tmp_path):
     selects does not exist there yet, as on a fresh server: restore creates it)."""
     made: list[str] = []
 
-    def make(name: str) -> dict:
+    def make(name: str, schema: bool = False) -> dict:
+        """`schema`: PostgreSQL's database has the schema already (empty), as `public` of a new database."""
         storage = tmp_path / name
         if db_url.startswith("sqlite"):
             url = f"sqlite:///{storage / 'mailbot.sqlite3'}"
@@ -48,6 +49,10 @@ def new_server(db_url, tmp_path):
                 admin.execute(f'CREATE DATABASE "{database}"')
             made.append(database)
             url = make_url(db_url).set(database=database).render_as_string(hide_password=False)
+            if schema:
+                with psycopg.connect(_pg_admin_conninfo(url), autocommit=True) as conn:
+                    name_ = make_url(url).query["options"].removeprefix("-csearch_path=")
+                    conn.execute(f'CREATE SCHEMA "{name_}"')
         return {"database": {"url": url}, "storage": {"dir": str(storage)}}
 
     yield make
@@ -166,7 +171,7 @@ def test_backup_while_the_daemon_works_restores_whole_and_goes_on(world, new_ser
         assert hashlib.sha256((taken / name).read_bytes()).hexdigest() == want["sha256"], name
 
     # --- restored on a new machine: same mailbox and SMTP server, empty database and storage ----------------
-    second = World(world.imap, world.smtp, "sqlite://", **new_server("second"))
+    second = World(world.imap, world.smtp, "sqlite://", **new_server("second", schema=True))
     try:
         code, out = second.cli("restore", str(taken))
         assert code == 0, out
@@ -224,7 +229,7 @@ def test_a_damaged_backup_is_refused_by_name_and_the_target_left_untouched(world
     finally:
         busy.close()
 
-    used = World(world.imap, world.smtp, "sqlite://", **new_server("used"))     # a database already in use
+    used = World(world.imap, world.smtp, "sqlite://", **new_server("used", schema=True))     # a database already in use
     try:
         storage_of(used).mkdir()
         assert used.cli("db", "upgrade")[0] == 0
