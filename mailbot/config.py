@@ -146,6 +146,22 @@ class Numbering:
 
 
 @dataclass(frozen=True)
+class Backup:
+    dir: Path | None = None          # None: the daemon makes no daily backup
+    keep: int = 7                    # daily backups kept; older ones are deleted
+    time: time = time(1, 0)          # local time from which the day's backup is made
+
+
+REPORT_ROLES = ("supervisor", "bendahara", "petugas")
+
+
+@dataclass(frozen=True)
+class Report:
+    monthly_mail: bool = True        # the previous month's report, mailed on the first working day
+    recipients: tuple[str, ...] = ("supervisor", "bendahara")   # role names and/or addresses
+
+
+@dataclass(frozen=True)
 class Config:
     office: Office
     imap: Imap
@@ -161,6 +177,8 @@ class Config:
     numbering: Numbering
     templates_dir: Path | None
     path: Path
+    backup: Backup = Backup()
+    report: Report = Report()
 
     @classmethod
     def for_tests(cls, base_dir: str | os.PathLike = "/tmp/mailbot-test", **sections: Mapping[str, Any]) -> Config:
@@ -533,6 +551,31 @@ def _numbering(t: _Table) -> Numbering:
     return Numbering(*(_pattern(t, k, getattr(d, k)) for k in ("invoice_pattern", "receipt_pattern")))
 
 
+def _clock_time(t: _Table, key: str, default: str) -> time:
+    raw = t.raw(key, default, "a time HH:MM")
+    if isinstance(raw, time):
+        return raw
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw.strip()) if isinstance(raw, str) else None
+    if not m:
+        raise t.error(key, f"expected a time HH:MM like '{default}', got {_show(raw)}")
+    return time(int(m[1]), int(m[2]))
+
+
+def _backup(t: _Table) -> Backup:
+    return Backup(dir=t.path("dir", None), keep=t.integer("keep", 7, 1, 366), time=_clock_time(t, "time", "01:00"))
+
+
+def _report(t: _Table) -> Report:
+    out = []
+    for i, item in enumerate(t.texts("recipients", list(Report().recipients))):
+        value = item.lower()
+        if value not in REPORT_ROLES and not EMAIL_RE.fullmatch(value):
+            raise t.error(f"recipients[{i}]", f"expected a role ({', '.join(REPORT_ROLES)}) or an email address, "
+                                              f"got {_show(item)}")
+        out.append(value)
+    return Report(monthly_mail=t.flag("monthly_mail", True), recipients=tuple(dict.fromkeys(out)))
+
+
 def _templates(t: _Table) -> Path | None:
     p = t.path("dir", None)
     if p is not None and not p.is_dir():
@@ -541,7 +584,7 @@ def _templates(t: _Table) -> Path | None:
 
 
 SECTIONS = ("office", "imap", "smtp", "database", "storage", "roles", "security", "payment",
-            "schedule", "calendar", "tariffs", "numbering", "templates")
+            "schedule", "calendar", "tariffs", "numbering", "templates", "backup", "report")
 REQUIRED_SECTIONS = ("office", "imap", "smtp", "roles", "payment", "tariffs")
 
 
@@ -570,6 +613,8 @@ def parse_config(data: Mapping[str, Any], path: Path, env: Mapping[str, str] | N
         numbering=_numbering(tables["numbering"]),
         templates_dir=_templates(tables["templates"]),
         path=path.resolve(),
+        backup=_backup(tables["backup"]),
+        report=_report(tables["report"]),
     )
     for t in tables.values():
         t.done()

@@ -90,7 +90,7 @@ def test_example_documents_every_key():
         "office": cfgmod.Office, "imap": cfgmod.Imap, "smtp": cfgmod.Smtp, "database": cfgmod.Database,
         "storage": cfgmod.Storage, "roles": cfgmod.Roles, "security": cfgmod.Security,
         "payment": cfgmod.Payment, "schedule": cfgmod.Schedule, "calendar": cfgmod.CalendarSettings,
-        "tariffs": cfgmod.Tariffs, "numbering": cfgmod.Numbering,
+        "tariffs": cfgmod.Tariffs, "numbering": cfgmod.Numbering, "report": cfgmod.Report, "backup": cfgmod.Backup,
     }
     for section, cls in checks.items():
         body = sections[section]

@@ -107,7 +107,7 @@ def play_october(app: App) -> tuple[str, str]:
 def test_month_report_counts_money_documents_cases_deadlines_and_satisfaction(office):
     world, app = office
     a, b = play_october(app)
-    code, out = world.cli("report", "--month", "2026-10")
+    code, out = world.cli("report", "--month", "2026-10", "--json")
     assert code == 0, out
     r = json.loads(out)
     code, shown = world.cli("case", a, "--json")
@@ -127,7 +127,7 @@ def test_month_report_counts_money_documents_cases_deadlines_and_satisfaction(of
 def test_other_months_are_empty_and_expiry_voids_count(office):
     world, app = office
     play_october(app)
-    code, out = world.cli("report", "--month", "2026-09")
+    code, out = world.cli("report", "--month", "2026-09", "--json")
     r = json.loads(out)
     assert code == 0 and r["revenue"] == 0 and r["receipts"] == 0 and r["cases_opened"] == 0
     assert r["satisfaction_average"] is None and r["deadlines_missed"] == 0
@@ -140,7 +140,7 @@ def test_other_months_are_empty_and_expiry_voids_count(office):
           (("sda.pdf", PDF, "application/pdf"),))
     app.run_jobs(at("2026-12-01", 8))
     assert state(app, c) == "expired"
-    oct_, dec = (json.loads(world.cli("report", "--month", m)[1]) for m in ("2026-10", "2026-12"))
+    oct_, dec = (json.loads(world.cli("report", "--month", m, "--json")[1]) for m in ("2026-10", "2026-12"))
     assert (oct_["invoices_issued"], oct_["invoices_voided"]) == (2, 0)
     assert (dec["invoices_issued"], dec["invoices_voided"], dec["invoices_expired"]) == (0, 1, 1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from ..domain import effects as fx
 from ..domain.calendar import WorkingCalendar
 from ..domain.pricing import Tariff, line_amount
 from ..outbound.templates import Templates
-from . import customer, digest, issuing, jobs, mailer, outbox, receive
+from . import backups, customer, digest, issuing, jobs, mailer, outbox, receive, report
 from .keywords import KeywordRegistry
 from .keywords.bendahara import BENDAHARA
 from .keywords.petugas import PETUGAS
@@ -45,7 +45,8 @@ EFFECT_HANDLERS: dict[type[fx.Effect], EffectHandler] = {
 # Run in this order at every tick, each in a unit of its own.
 JOBS: tuple[tuple[str, Callable[[Unit], int]], ...] = (
     ("expire", jobs.expire_invoices), ("reminders", jobs.send_reminders), ("warnings", jobs.warn_deadlines),
-    ("digest", digest.daily_digest), ("auto_close", jobs.auto_close), ("retention", jobs.purge_identity))
+    ("digest", digest.daily_digest), ("auto_close", jobs.auto_close), ("retention", jobs.purge_identity),
+    ("monthly_report", report.monthly_report))
 
 
 def keyword_registry() -> KeywordRegistry:
@@ -80,6 +81,7 @@ class App:
         self.customer_handler: receive.CustomerHandler = customer.handle_customer
         self._calendar: WorkingCalendar | None = None
         self._catalog: CatalogIndex | None = None
+        self.backup_failed_on: date | None = None     # a daily backup that failed is not retried that day
         if migrate:
             upgrade(self.engine)
 
@@ -119,6 +121,10 @@ class App:
                 done[name] = -1
         log.info("action=jobs at=%s %s", at.isoformat(), " ".join(f"{k}={v}" for k, v in done.items()))
         return done
+
+    def daily_backup(self, at: datetime) -> Path | None:
+        """The day's backup into `backup.dir` when it is due (outside any unit: it takes a while)."""
+        return backups.daily_backup(self, at)
 
     # The sender records an outcome in its own transaction; what the office is told commits with it.
     def send_failed(self, session, row: db.OutboxRow, at: datetime, error: str) -> None:

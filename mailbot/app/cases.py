@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..adapters import db
@@ -44,6 +44,32 @@ def case_json(session: Session, row: db.CaseRow) -> dict:
         "rating": row.rating,
         "events": [{"time": _iso(e.at), "kind": e.kind, "actor": e.actor, "detail": e.detail} for e in events],
     }
+
+
+def find_cases(session: Session, *, state: str | None = None, search: str | None = None, since: date | None = None,
+               until: date | None = None) -> list[db.CaseRow]:
+    """`mailbot cases`: by state, by the day opened (inclusive), and by text found, case-insensitively, in
+    the reference, the customer's address or name, an item's title or catalog number, or the number of
+    any invoice (void ones too) or kuitansi of the case."""
+    q = select(db.CaseRow).order_by(db.CaseRow.id)
+    if state:
+        q = q.where(db.CaseRow.state == state)
+    if since:
+        q = q.where(db.CaseRow.opened_on >= since)
+    if until:
+        q = q.where(db.CaseRow.opened_on <= until)
+    text = " ".join((search or "").split()).lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+        def has(column) -> object:
+            return func.lower(column).like(pattern, escape="\\")
+
+        q = q.where(or_(
+            has(db.CaseRow.ref), has(db.CaseRow.customer), has(db.CaseRow.customer_name),
+            exists().where(db.ItemRow.case_id == db.CaseRow.id, or_(has(db.ItemRow.judul), has(db.ItemRow.katalog))),
+            exists().where(db.DocumentRow.case_id == db.CaseRow.id, has(db.DocumentRow.number))))
+    return list(session.scalars(q))
 
 
 def overdue(row: db.CaseRow, today: date) -> bool:

@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--state")
     cases.add_argument("--overdue", action="store_true")
+    cases.add_argument("--search", metavar="TEXT",
+                       help="in reference, customer address and name, titles, invoice and kuitansi numbers")
+    cases.add_argument("--since", metavar="YYYY-MM-DD", help="opened on or after this day")
+    cases.add_argument("--until", metavar="YYYY-MM-DD", help="opened on or before this day")
     cases.add_argument("--json", action="store_true")
     case = sub.add_parser("case", help="show one case")
     case.add_argument("ref")
@@ -41,8 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = dbp.add_subparsers(dest="db_verb", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
     sub.add_parser("check", help="config, mailbox, SMTP, database and holiday data")
-    report = sub.add_parser("report", help="revenue and deadline report")
+    report = sub.add_parser("report", help="the monthly report: a summary, JSON, PDF, the treasurer's book")
     report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--json", action="store_true", help="print the figures as JSON instead of the summary")
+    report.add_argument("--pdf", metavar="FILE", help="write the report as a PDF document")
+    report.add_argument("--receipts", metavar="FILE", help="write the kuitansi of the month: FILE.xlsx or FILE.csv")
+    backup = sub.add_parser("backup", help="consistent snapshot of the database and stored files, with a manifest")
+    backup.add_argument("dir", help="a new or empty directory")
+    restore = sub.add_parser("restore", help="restore a backup into the empty database and storage of the config")
+    restore.add_argument("dir", help="a directory written by `mailbot backup`")
     return p
 
 

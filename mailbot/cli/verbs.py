@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime
+from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ def dispatch(cfg, args) -> int:
     handler = {
         "run": cmd_run, "jobs": cmd_jobs, "cases": cmd_cases, "case": cmd_case, "digest": cmd_digest,
         "status": cmd_status, "catalog": cmd_catalog, "db": cmd_db, "check": cmd_check, "report": cmd_report,
+        "backup": cmd_backup, "restore": cmd_restore,
     }[args.verb]
     return handler(cfg, args)
 
@@ -64,6 +66,9 @@ def cmd_jobs(cfg, args) -> int:
     at = parse_instant(args.at) if args.at else utcnow()
     with acquire_lock(cfg, app.engine):       # never beside a running daemon: each job acts once
         done = app.run_jobs(at)
+        made = app.daily_backup(at)           # due from backup.time each day, as in the daemon
+        if made:
+            done["backup"] = str(made)
         asyncio.run(drain(app, lambda: at))   # what the jobs queued goes out now, as the daemon would
     print(json.dumps(done, ensure_ascii=False))
     return 0
@@ -77,18 +82,26 @@ def _print_cases(rows_json: list[dict], as_json: bool) -> None:
         print(f"{c['ref']:<15} {c['state']:<15} {c['customer']:<35} total={c['total']:>10} due={c['due'] or '-'}")
 
 
+def _day(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: expected YYYY-MM-DD, got {value!r}") from None
+
+
 def cmd_cases(cfg, args) -> int:
-    from ..app.cases import case_json, overdue
+    from ..app.cases import case_json, find_cases, overdue
     from ..domain.states import State
     app = _app(cfg, migrate=False)
     if args.state and args.state not in {s.value for s in State}:
         raise UserError(f"--state: unknown state {args.state!r}; one of {', '.join(s.value for s in State)}")
+    since, until = _day("--since", args.since), _day("--until", args.until)
     today = utcnow().astimezone(app.tz).date()
     with app.sessions() as s:
-        q = select(db.CaseRow).order_by(db.CaseRow.id)
-        if args.state:
-            q = q.where(db.CaseRow.state == args.state)
-        rows = [r for r in s.scalars(q) if not args.overdue or overdue(r, today)]
+        rows = find_cases(s, state=args.state, search=args.search, since=since, until=until)
+        rows = [r for r in rows if not args.overdue or overdue(r, today)]
         _print_cases([case_json(s, r) for r in rows], args.json)
     return 0
 
@@ -150,13 +163,62 @@ def cmd_check(cfg, args) -> int:
 
 
 def cmd_report(cfg, args) -> int:
-    from ..app.report import month_report
-    app = _app(cfg, migrate=False)
+    from ..app.report import month_report, parse_month, receipt_book
+    from ..outbound.report_text import summary_text
     try:
-        year, month = (int(x) for x in args.month.split("-"))
-        datetime(year, month, 1)
+        year, month = parse_month(args.month)
     except ValueError:
         raise UserError(f"--month: expected YYYY-MM, got {args.month!r}") from None
+    receipts = Path(args.receipts) if args.receipts else None
+    if receipts and receipts.suffix.lower() not in (".xlsx", ".csv"):
+        raise UserError(f"--receipts: {receipts}: the name must end in .xlsx (Excel) or .csv")
+    app = _app(cfg, migrate=False)
+    today = utcnow().astimezone(app.tz).date()
     with app.sessions() as s:
-        print(json.dumps(month_report(s, year, month, app), ensure_ascii=False, indent=2))
+        report = month_report(s, year, month, app)
+        book = receipt_book(s, year, month, app) if receipts else None
+    if args.pdf:
+        from ..outbound.report_pdf import render_report
+        _write(Path(args.pdf), render_report(report, cfg.office.name, generated=today), "--pdf")
+        print(f"report written to {args.pdf}", file=sys.stderr)
+    if receipts:
+        from ..outbound.books import receipts_csv, receipts_xlsx
+        data = receipts_xlsx(book) if receipts.suffix.lower() == ".xlsx" else receipts_csv(book)
+        _write(receipts, data, "--receipts")
+        print(f"{len(book['receipts'])} kuitansi ({book['total']} rupiah) and {len(book['voided'])} voided "
+              f"invoice(s) written to {receipts}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(summary_text(report, cfg.office.name))
+    return 0
+
+
+def _write(path: Path, data: bytes, option: str) -> None:
+    """Whole or not at all: a reader never sees half a file under the name asked for."""
+    if not path.parent.is_dir():
+        raise UserError(f"{option}: directory {str(path.parent)!r} not found")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def cmd_backup(cfg, args) -> int:
+    from ..app.backups import take_backup
+    try:     # a schema behind this mailbot is backed up as it is: that is the moment one wants a backup
+        app = App(cfg, migrate=False)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from None
+    manifest = take_backup(app, Path(args.dir), utcnow())
+    print(f"backup written to {args.dir}: database ({manifest['database']['kind']}, schema "
+          f"{manifest['schema_version']}) and {len(manifest['files']) - 1} stored file(s), SHA-256 in manifest.json")
+    return 0
+
+
+def cmd_restore(cfg, args) -> int:
+    from ..app.backups import restore_backup
+    manifest = restore_backup(cfg, Path(args.dir))
+    print(f"restored {args.dir} (made {manifest['created_at']} by mailbot {manifest['mailbot_version']}, schema "
+          f"{manifest['schema_version']}): {len(manifest['files']) - 1} stored file(s) verified; database upgraded "
+          f"to this mailbot's schema. Run `mailbot --config {cfg.path} check`, then start the daemon.")
     return 0

@@ -19,3 +19,12 @@ def read_hints(text: str) -> list[str]:
             sep = "" if label.endswith("Rp") else " "
             hints.append(", ".join(f"{label}{sep}{v}" for v in seen))
     return hints
+
+
+def payment_reference(text: str) -> str:
+    """The NTPN read from a proof's text, else its bank reference, else "": the treasurer's book column."""
+    for label, pattern in (("NTPN", _NTPN), ("Ref", _REF)):
+        found = pattern.search(text)
+        if found:
+            return f"{label} {found.group(1)}"
+    return ""

@@ -86,6 +86,9 @@ async def run_once(app, clock: Clock) -> dict:
             wake.set()
             sent = await sending
         result["jobs"] = await asyncio.to_thread(app.run_jobs, clock())
+        made = await asyncio.to_thread(app.daily_backup, clock())
+        if made:
+            result["backup"] = str(made)
         if not sent.deferred:               # a server found unwell in this run is not asked again
             sent.add(await drain(app, clock, smtp=smtp))
         result["outbox"] = sent.counts()
@@ -152,6 +155,7 @@ class Daemon:
         self._wake: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._signals: list[int] = []
+        self._backup: threading.Thread | None = None
 
     # --- life cycle -------------------------------------------------------------------------
     async def run(self) -> int:
@@ -275,7 +279,25 @@ class Daemon:
             await asyncio.to_thread(self._locked, self.app.run_jobs, self.clock())
         except Exception as exc:   # noqa: BLE001 - the next tick tries again
             log.error("action=jobs_failed error=%s", _one_line(exc))
+        self._start_backup()
         self._wake_sender()
+
+    def _start_backup(self) -> None:
+        """The daily backup runs beside the mail, not under the work lock: copying the stored files may
+        take minutes, and the snapshot is consistent by itself. One at a time; a backup cut short by a
+        stop leaves only a hidden partial directory, removed later."""
+        if self.app.cfg.backup.dir is None or (self._backup is not None and self._backup.is_alive()):
+            return
+
+        def run() -> None:
+            try:
+                self.app.daily_backup(self.clock())
+            except Exception as exc:   # noqa: BLE001 - daily_backup reports its own failures; this is the rest
+                log.error("action=backup_failed error=%s", _one_line(exc))
+            self._wake_sender()      # its notice to the supervisor, if any
+
+        self._backup = threading.Thread(target=run, name="daily-backup", daemon=True)
+        self._backup.start()
 
     def _locked(self, fn, *args, **kwargs):
         with self.work:

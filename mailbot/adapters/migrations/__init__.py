@@ -32,3 +32,19 @@ def pending(engine: Engine) -> list[str]:
     if current == set(script.get_heads()):
         return []
     return [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty one)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def known(revision: str | None) -> bool:
+    """A revision of this mailbot's migrations (a newer mailbot's is not)."""
+    if revision is None:
+        return True
+    try:
+        return ScriptDirectory(str(HERE)).get_revision(revision) is not None
+    except Exception:   # noqa: BLE001 - alembic raises several kinds for an unknown revision
+        return False
