@@ -61,6 +61,15 @@ def test_after_db_upgrade_read_only_verbs_answer_and_libraries_say_nothing(tmp_p
     assert "alembic" in verbose.stderr                                  # --verbose still shows them
 
 
+def test_db_upgrade_on_a_fresh_install_makes_the_storage_directory_the_database_lives_in(tmp_path):
+    storage = tmp_path / "var" / "mailbot"
+    cfg = write_config(tmp_path / "mailbot.toml", _Nowhere(), _Nowhere(), storage={"dir": str(storage)},
+                       database={"url": f"sqlite:///{storage / 'mailbot.sqlite3'}"})
+    done = _cli(cfg, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert "alembic_version" in _tables(storage / "mailbot.sqlite3")
+
+
 def test_a_demo_step_that_breaks_prints_one_line_naming_the_cause_and_the_kept_directory(monkeypatch, capsys):
     from mailbot.demo import story
 

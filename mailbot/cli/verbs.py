@@ -44,6 +44,7 @@ def _app(cfg, migrate: bool = True) -> App:
 
 
 def cmd_db(cfg, args) -> int:
+    Path(cfg.storage.dir).mkdir(parents=True, exist_ok=True)   # a fresh install: the SQLite file lives here
     upgrade(db.make_engine(cfg.database.url))
     print("database is up to date")
     return 0
