@@ -1,4 +1,4 @@
-"""`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog."""
+"""`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog, fonts."""
 from __future__ import annotations
 
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_ships_templates_migrations_and_catalog(tmp_path):
+def test_wheel_ships_templates_migrations_catalog_and_fonts(tmp_path):
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
@@ -23,3 +23,11 @@ def test_wheel_ships_templates_migrations_and_catalog(tmp_path):
     versions = {p.name for p in (ROOT / "mailbot" / "adapters" / "migrations" / "versions").glob("*.py")}
     assert {f"mailbot/adapters/migrations/versions/{v}" for v in versions} <= names
     assert not any(n.startswith(("tests/", "bench/", "templates/")) for n in names)
+    # the fonts every invoice and receipt is drawn with, and their licence
+    from mailbot.outbound.fonts import PACKAGED_FONTS
+    fonts = {f"mailbot/data/fonts/{f}" for f in PACKAGED_FONTS.values()}
+    assert fonts | {"mailbot/data/fonts/LICENSE"} <= names
+    wheel_zip = zipfile.ZipFile(wheel)
+    for font in fonts:
+        assert wheel_zip.read(font) == (ROOT / font).read_bytes()
+    assert b"Bitstream Vera Fonts Copyright" in wheel_zip.read("mailbot/data/fonts/LICENSE")

@@ -4,18 +4,16 @@ from __future__ import annotations
 import io
 import logging
 
-from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
-from .fonts import MAIN_FAMILY, UnicodePDF, default_font_set
+from .fonts import MAIN_FAMILY, FontPDF
 
 log = logging.getLogger("mailbot")
 
 
 def _overlay(text: str, width_pt: float, height_pt: float) -> bytes:
-    pdf: FPDF = UnicodePDF(unit="pt", format=(width_pt, height_pt))
-    default_font_set().install(pdf, text)
+    pdf = FontPDF(unit="pt", format=(width_pt, height_pt), text=text)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_font(MAIN_FAMILY, "", 7)
