@@ -1,6 +1,7 @@
 """`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog, fonts."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,7 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_ships_templates_migrations_catalog_and_fonts(tmp_path):
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+    # built from a clean copy: setuptools would reuse a build/ directory left in the tree
+    src = tmp_path / "src"
+    for name in ("mailbot", "templates"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(tmp_path.glob("mailbot-*.whl"))
