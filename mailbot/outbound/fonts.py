@@ -181,8 +181,7 @@ SHAPING_RANGES: tuple[tuple[int, int], ...] = (
 )
 
 
-def _needs_shaping(cp: int) -> bool:
-    return any(lo <= cp <= hi for lo, hi in SHAPING_RANGES)
+_SHAPING = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in SHAPING_RANGES) + "]")
 
 
 # --------------------------------------------------------------------------
@@ -414,7 +413,7 @@ class FontPDF(FPDF):
         self._tried: set[str] = set()  # characters already looked up in the optional fonts
         self._missing: dict[str, None] = {}
         self._core = False  # the packaged font failed to load: core Helvetica
-        chars = {ch for ch in unicodedata.normalize("NFC", text) if _needs_shaping(ord(ch))}
+        chars = set(_SHAPING.findall(unicodedata.normalize("NFC", text)))
         if chars and any(self.font_set.drawable(ch) for ch in chars):
             try:
                 self.set_text_shaping(True)
