@@ -174,7 +174,10 @@ def test_optional_fonts_draw_other_scripts_shaped():
     assert shaped <= drawn and not (nominal - shaped) & drawn
 
 
-def test_arabic_is_drawn_shaped_by_the_packaged_font(no_system_fonts):
+@pytest.mark.parametrize("system_fonts", ["hidden", "present"])
+def test_arabic_is_drawn_shaped_by_the_packaged_font(system_fonts, request):
+    if system_fonts == "hidden":
+        request.getfixturevalue("no_system_fonts")
     name = "محمد"
     rendered = render_invoice_with_report(invoice(customer_name=name))
     assert rendered.report.missing == () and name in text_of(rendered.pdf)
