@@ -163,7 +163,8 @@ needs_noto = pytest.mark.skipif(not (NOTO / "NotoSansDevanagari-Bold.ttf").is_fi
 
 
 @needs_noto
-def test_optional_fonts_draw_other_scripts_shaped():
+def test_optional_fonts_draw_other_scripts_shaped(monkeypatch):
+    monkeypatch.setenv("MAILBOT_SYSTEM_FONT_DIRS", str(NOTO))
     name = "राहुल शर्मा"
     rendered = render_invoice_with_report(invoice(customer_name=name))
     assert rendered.report.missing == ()
