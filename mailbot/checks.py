@@ -151,7 +151,7 @@ def check_templates(cfg: Config, now: datetime) -> Result:
                           f"printed as \ufffd (U+FFFD) on invoices and receipts (the documents are still made); install "
                           f"{packages}, or copy the font files into storage.font_dir"),)
     return Result("templates", True, f"mail templates compile ({cfg.templates_dir or 'built-in only'}); PDF fonts: "
-                                     f"packaged DejaVu Sans, optional fonts for {len(SCRIPT_FONTS) - len(missing)} of "
+                                     f"packaged Noto Sans, optional fonts for {len(SCRIPT_FONTS) - len(missing)} of "
                                      f"{len(SCRIPT_FONTS)} more scripts", warn)
 
 

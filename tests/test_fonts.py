@@ -41,7 +41,7 @@ def _outline(font: TTFont, glyph_name: str) -> tuple:
 
 
 def drawn_outlines(pdf: bytes, font_name: str) -> set[tuple]:
-    """The outlines of the glyphs in the embedded subset of ``font_name`` (e.g. 'DejaVuSansBold').
+    """The outlines of the glyphs in the embedded subset of ``font_name`` (e.g. 'NotoSansBold').
 
     Outlines, not glyph names: fpdf2's subset may drop the names.
     """
@@ -86,9 +86,8 @@ def test_latin_documents_render_with_the_packaged_fonts_alone(no_system_fonts):
         assert "seratus dua puluh delapan ribu tujuh ratus rupiah" in text
         for line in LINES:
             assert format_rupiah(line.amount) in text
-        # drawn by the packaged DejaVu Sans: every character of the name has a real glyph in it
-        assert base_names(rendered.pdf) <= {"DejaVuSansBook", "DejaVuSansBold", "DejaVuSansOblique",
-                                            "DejaVuSansBoldOblique"}
+        # drawn by the packaged Noto Sans: every character of the name has a real glyph in it
+        assert base_names(rendered.pdf) <= {"NotoSans", "NotoSansBold", "NotoSansItalic", "NotoSansBoldItalic"}
         covered = set().union(*(chars for _, chars in embedded_fonts(rendered.pdf).values()))
         assert set(VIETNAMESE.replace(" ", "")) <= covered
 
@@ -108,7 +107,7 @@ def test_only_the_styles_drawn_are_registered(no_system_fonts):
     pdf.set_font(fonts_module.MAIN_FAMILY, "B", 10)
     pdf.cell(0, 5, "Rp128.700")
     assert set(pdf.fonts) == {"bodyB"}
-    assert base_names(bytes(pdf.output())) == {"DejaVuSansBold"}
+    assert base_names(bytes(pdf.output())) == {"NotoSansBold"}
 
 
 # --------------------------------------------------------------------------
@@ -116,42 +115,44 @@ def test_only_the_styles_drawn_are_registered(no_system_fonts):
 
 
 def test_names_without_a_font_still_make_the_document_and_are_reported(no_system_fonts):
-    hangul, devanagari, arabic = "김민준", "राहुल", "محمد"
-    name = f"{hangul} {devanagari} {arabic}"
+    arabic, hangul = "محمد", "김민준"
+    name = f"{arabic} {hangul}"
     for rendered in (
         render_invoice_with_report(invoice(customer_name=name)),
         render_receipt_with_report(receipt(customer_name=name)),
     ):
         text = text_of(rendered.pdf)
-        assert "Rp128.700" in text
+        assert "Rp128.700" in text and "seratus dua puluh delapan ribu tujuh ratus rupiah" in text
         # each character without a glyph is drawn as U+FFFD, one for one
-        assert REPLACEMENT * len(hangul) in text and REPLACEMENT * len(devanagari) in text
-        assert hangul not in text and devanagari not in text
-        # Arabic has glyphs in the packaged DejaVu Sans: drawn, not reported
-        assert arabic in text
+        assert REPLACEMENT * len(arabic) in text and REPLACEMENT * len(hangul) in text
+        assert not set(name) - {" "} & set(text)
         assert rendered.report.missing == (
+            MissingGlyphs("محد", "Arabic", ("fonts-noto-core", "fonts-dejavu-core")),  # distinct characters
             MissingGlyphs(hangul, "Hangul", ("fonts-nanum", "fonts-noto-cjk")),
-            MissingGlyphs(devanagari, "Devanagari", ("fonts-noto-core",)),
         )
-        assert rendered.report.chars == hangul + devanagari
-        assert rendered.report.debian_packages == ("fonts-nanum", "fonts-noto-core")
-        assert rendered.report.missing[0].debian_package == "fonts-nanum"
+        assert rendered.report.chars == "محد" + hangul
+        assert rendered.report.debian_packages == ("fonts-noto-core", "fonts-nanum")
+        assert rendered.report.missing[1].debian_package == "fonts-nanum"
 
 
 def test_cjk_and_other_scripts_are_reported_with_their_package(no_system_fonts):
-    report = render_invoice_with_report(invoice(customer_name="李小龙 ꦧꦸꦝꦶ ᠮᠣᠩ 🙂")).report
+    report = render_invoice_with_report(invoice(customer_name="李小龙 ꦧꦸꦝꦶ ᠮᠣᠩ ★ 🙂")).report
     assert report.missing == (
         MissingGlyphs("李小龙", "CJK", ("fonts-noto-cjk", "fonts-droid-fallback")),
         MissingGlyphs("ꦧꦸꦝꦶ", "Javanese", ("fonts-noto-core",)),
         # scripts mailbot has no font for: named, no package to suggest
         MissingGlyphs("ᠮᠣᠩ", "Mongolian", ()),
-        MissingGlyphs("🙂", "Symbols", ()),
+        MissingGlyphs("★", "Symbols", ("fonts-dejavu-core",)),
+        MissingGlyphs("🙂", "Other symbols", ()),
     )
 
 
 def test_glyph_report_checks_a_name_without_rendering(no_system_fonts):
-    assert glyph_report(VIETNAMESE, "محمد").missing == ()
-    assert glyph_report("김민준").missing == (MissingGlyphs("김민준", "Hangul", ("fonts-nanum", "fonts-noto-cjk")),)
+    assert glyph_report(VIETNAMESE, "Σωκράτης", "Дмитрий").missing == ()
+    assert glyph_report("김민준 محمد").missing == (
+        MissingGlyphs("김민준", "Hangul", ("fonts-nanum", "fonts-noto-cjk")),
+        MissingGlyphs("محد", "Arabic", ("fonts-noto-core", "fonts-dejavu-core")),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -175,17 +176,31 @@ def test_optional_fonts_draw_other_scripts_shaped(monkeypatch):
     assert shaped <= drawn and not (nominal - shaped) & drawn
 
 
-@pytest.mark.parametrize("system_fonts", ["hidden", "present"])
-def test_arabic_is_drawn_shaped_by_the_packaged_font(system_fonts, request):
-    if system_fonts == "hidden":
-        request.getfixturevalue("no_system_fonts")
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@pytest.mark.parametrize("font_dir, font_file, embedded_as", [
+    (NOTO, "NotoSansArabic-Bold.ttf", "NotoSansArabicBold"),  # fonts-noto-core
+    (DEJAVU, "DejaVuSans-Bold.ttf", "DejaVuSansBold"),  # fonts-dejavu-core alone also draws Arabic
+])
+def test_arabic_is_drawn_shaped_when_a_font_is_installed(font_dir, font_file, embedded_as, monkeypatch):
+    if not (font_dir / font_file).is_file():
+        pytest.skip(f"{font_dir / font_file} not installed")
+    monkeypatch.setenv("MAILBOT_SYSTEM_FONT_DIRS", str(font_dir))
     name = "محمد"
     rendered = render_invoice_with_report(invoice(customer_name=name))
     assert rendered.report.missing == () and name in text_of(rendered.pdf)
-    shaped, nominal = shaped_and_nominal(fonts_module.PACKAGED_FONT_DIR / "DejaVuSans-Bold.ttf", name)
+    shaped, nominal = shaped_and_nominal(font_dir / font_file, name)
     assert nominal - shaped  # the precondition: joined forms (initial, medial, final) differ
-    drawn = drawn_outlines(rendered.pdf, "DejaVuSansBold")
+    drawn = drawn_outlines(rendered.pdf, embedded_as)
     assert shaped <= drawn and not (nominal - shaped) & drawn
+
+
+@needs_noto
+def test_glyph_report_counts_installed_optional_fonts(monkeypatch):
+    monkeypatch.setenv("MAILBOT_SYSTEM_FONT_DIRS", str(NOTO))
+    assert glyph_report("राहुल", "محمد").missing == ()
+    assert [m.script for m in glyph_report("김민준").missing] == ["Hangul"]
 
 
 @needs_noto
@@ -296,4 +311,4 @@ def test_check_fails_when_the_packaged_fonts_are_broken(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts_module, "PACKAGED_FONT_DIR", tmp_path)
     result = checks.check_templates(SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=None)),
                                     datetime(2026, 12, 1))
-    assert not result.ok and "DejaVuSans.ttf missing" in result.detail
+    assert not result.ok and "NotoSans-Regular.ttf missing" in result.detail

@@ -37,4 +37,4 @@ def test_wheel_ships_templates_migrations_catalog_and_fonts(tmp_path):
     wheel_zip = zipfile.ZipFile(wheel)
     for font in fonts:
         assert wheel_zip.read(font) == (ROOT / font).read_bytes()
-    assert b"Bitstream Vera Fonts Copyright" in wheel_zip.read("mailbot/data/fonts/LICENSE")
+    assert b"SIL OPEN FONT LICENSE Version 1.1" in wheel_zip.read("mailbot/data/fonts/LICENSE")

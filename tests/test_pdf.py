@@ -188,7 +188,7 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_any_customer_name_renders_and_extracts(name):
-    # names in scripts DejaVu Sans lacks need the optional system fonts (CI installs them)
+    # names in scripts Noto Sans lacks need the optional system fonts (CI installs them)
     needs_fonts_for(name)
     rendered = render_invoice_with_report(invoice(customer_name=name))
     assert rendered.report.missing == ()

@@ -1,9 +1,10 @@
 """Fonts for the PDFs, through fpdf2's public API only.
 
-- **Packaged**: DejaVu Sans (regular, bold, oblique, bold oblique) ships in ``mailbot/data/fonts``
-  (licence beside it). It draws Latin (Indonesian, Vietnamese, …), Greek, Cyrillic, Arabic and
-  Hebrew, so every invoice renders after a bare ``pip install .``.
-- **Optional**: fonts for other scripts (``SCRIPT_FONTS``: Indic, Thai, Javanese, CJK, Hangul, …) are
+- **Packaged**: Noto Sans (regular, bold, italic, bold italic) ships in ``mailbot/data/fonts``
+  (licence beside it). It draws Latin (every Indonesian and Vietnamese letter), Greek and Cyrillic,
+  so every invoice in those scripts renders after a bare ``pip install .``.
+- **Optional**: fonts for other scripts (``SCRIPT_FONTS``: Arabic, Hebrew, Indic, Thai, Javanese,
+  CJK, Hangul, symbols, …) are
   looked for by file name in the configured ``[storage] font_dir`` first, then in the system font
   directories (``DEFAULT_SYSTEM_FONT_DIRS``, or the colon-separated ``MAILBOT_SYSTEM_FONT_DIRS``;
   set it to an empty directory, or to the empty string, to hide them). A script font is registered
@@ -46,10 +47,10 @@ CORE_REPLACEMENT = "?"  # the same with fpdf2's core Helvetica (broken install o
 
 PACKAGED_FONT_DIR = Path(__file__).resolve().parents[1] / "data" / "fonts"
 PACKAGED_FONTS = {
-    "": "DejaVuSans.ttf",
-    "B": "DejaVuSans-Bold.ttf",
-    "I": "DejaVuSans-Oblique.ttf",
-    "BI": "DejaVuSans-BoldOblique.ttf",
+    "": "NotoSans-Regular.ttf",
+    "B": "NotoSans-Bold.ttf",
+    "I": "NotoSans-Italic.ttf",
+    "BI": "NotoSans-BoldItalic.ttf",
 }
 
 SYSTEM_FONT_DIRS_ENV = "MAILBOT_SYSTEM_FONT_DIRS"
@@ -58,6 +59,7 @@ DEFAULT_SYSTEM_FONT_DIRS: tuple[Path, ...] = (
     Path("/usr/share/fonts/opentype/noto"),  # fonts-noto-cjk
     Path("/usr/share/fonts/truetype/droid"),  # fonts-droid-fallback
     Path("/usr/share/fonts/truetype/nanum"),  # fonts-nanum
+    Path("/usr/share/fonts/truetype/dejavu"),  # fonts-dejavu-core
 )
 
 
@@ -94,17 +96,16 @@ class ScriptFonts:
     def has(self, cp: int) -> bool:
         return any(lo <= cp <= hi for lo, hi in self.ranges)
 
-    @property
-    def family(self) -> str:
-        # fpdf2 family names: lower case (set_fallback_fonts strips upper-case B and I from font keys)
-        return "x" + re.sub(r"[^a-z]", "", self.script.lower())
-
 
 _NOTO = ("fonts-noto-core",)
+_DEJAVU = Candidate("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")  # fonts-dejavu-core: wide coverage, plain design
 
 
-def _noto(script: str, name: str, *ranges: tuple[int, int]) -> ScriptFonts:
-    return ScriptFonts(script, ranges, (Candidate(f"NotoSans{name}-Regular.ttf", f"NotoSans{name}-Bold.ttf"),), _NOTO)
+def _noto(script: str, name: str, *ranges: tuple[int, int], dejavu: bool = False) -> ScriptFonts:
+    noto = Candidate(f"NotoSans{name}-Regular.ttf", f"NotoSans{name}-Bold.ttf")
+    if dejavu:
+        return ScriptFonts(script, ranges, (noto, _DEJAVU), (*_NOTO, "fonts-dejavu-core"))
+    return ScriptFonts(script, ranges, (noto,), _NOTO)
 
 
 _CJK_TTC = (
@@ -113,20 +114,23 @@ _CJK_TTC = (
 )
 SCRIPT_FONTS: tuple[ScriptFonts, ...] = (
     ScriptFonts(
-        "Latin/Greek/Cyrillic extensions",  # the rarer letters and marks DejaVu Sans lacks
-        ((0x0000, 0x058F), (0x1AB0, 0x1AFF), (0x1C80, 0x1C8F), (0x1D00, 0x1FFF), (0x2000, 0x2BFF),
-         (0x2C60, 0x2C7F), (0x2DE0, 0x2DFF), (0xA640, 0xA69F), (0xA700, 0xA7FF), (0xAB30, 0xAB6F)),
-        (Candidate("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),),
-        _NOTO,
+        "Latin/Greek/Cyrillic extensions",  # the rarer letters and marks Noto Sans lacks
+        ((0x0000, 0x052F), (0x1AB0, 0x1AFF), (0x1C80, 0x1C8F), (0x1D00, 0x1FFF), (0x2C60, 0x2C7F),
+         (0x2DE0, 0x2DFF), (0xA640, 0xA69F), (0xA700, 0xA7FF), (0xAB30, 0xAB6F), (0xFB00, 0xFB06)),
+        (_DEJAVU,),
+        ("fonts-dejavu-core",),
     ),
+    ScriptFonts("Symbols", ((0x2000, 0x2BFF), (0x2E00, 0x2E7F)), (_DEJAVU,), ("fonts-dejavu-core",)),
+    _noto("Armenian", "Armenian", (0x0530, 0x058F), (0xFB13, 0xFB17), dejavu=True),
+    _noto("Georgian", "Georgian", (0x10A0, 0x10FF), (0x2D00, 0x2D2F), dejavu=True),
     ScriptFonts(
         "Arabic",
         ((0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
         (Candidate("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
-         Candidate("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf")),
-        _NOTO,
+         Candidate("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"), _DEJAVU),
+        (*_NOTO, "fonts-dejavu-core"),
     ),
-    _noto("Hebrew", "Hebrew", (0x0590, 0x05FF), (0xFB1D, 0xFB4F)),
+    _noto("Hebrew", "Hebrew", (0x0590, 0x05FF), (0xFB1D, 0xFB4F), dejavu=True),
     _noto("Devanagari", "Devanagari", (0x0900, 0x097F), (0xA8E0, 0xA8FF)),
     _noto("Bengali", "Bengali", (0x0980, 0x09FF)),
     _noto("Gurmukhi", "Gurmukhi", (0x0A00, 0x0A7F)),
@@ -237,7 +241,7 @@ def _script_of(ch: str) -> tuple[str, tuple[str, ...]]:
         if row.has(cp):
             return row.script, row.debian_packages
     if unicodedata.category(ch).startswith("S"):
-        return "Symbols", ()
+        return "Other symbols", ()
     name = unicodedata.name(ch, "")
     return (name.split(" ")[0].title() if name else "Unknown"), ()
 
@@ -353,7 +357,7 @@ def packaged_font_problems() -> list[str]:
         font = FontSet.packaged(style)
         if not font.path.is_file():
             problems.append(f"{font.path} missing")
-        elif 0x20AC not in coverage(font):  # the euro sign: any real DejaVu Sans has it
+        elif 0x20AC not in coverage(font):  # the euro sign: any real Noto Sans has it
             problems.append(f"{font.path} unreadable")
     return problems
 
@@ -393,6 +397,11 @@ _PLAIN = re.compile(r"[\x20-\x7e\n\r\t]*")
 _CORE = frozenset(range(0x20, 0x7F)) | frozenset(range(0xA0, 0x100))
 
 
+def _family_of(font: FontFile) -> str:
+    # fpdf2 family names: lower case (set_fallback_fonts strips upper-case B and I from font keys)
+    return "x" + re.sub(r"[^a-z0-9]", "", font.path.stem.lower()) + (str(font.index) if font.index else "")
+
+
 def _style_key(style: object) -> str:
     s = str(getattr(style, "style", style) or "").upper()
     return ("B" if "B" in s else "") + ("I" if "I" in s else "")
@@ -408,7 +417,7 @@ class FontPDF(FPDF):
         super().__init__(*args, **kwargs)
         self.font_set = fonts or FontSet()
         self._styles: dict[str, frozenset[int]] = {}  # registered main style -> its coverage
-        self._rows: dict[str, tuple[ScriptFonts, FontFile, FontFile | None, set[str]]] = {}
+        self._rows: dict[str, tuple[FontFile, FontFile | None, set[str]]] = {}  # family -> files, styles added
         self._fallback_cover: frozenset[int] = frozenset()
         self._tried: set[str] = set()  # characters already looked up in the optional fonts
         self._missing: dict[str, None] = {}
@@ -455,7 +464,7 @@ class FontPDF(FPDF):
                 self._register_fallback(family, "B")
 
     def _register_fallback(self, family: str, style: str) -> None:
-        row, regular, bold, registered = self._rows[family]
+        regular, bold, registered = self._rows[family]
         if style in registered:
             return
         font = regular if style == "" else bold
@@ -474,7 +483,7 @@ class FontPDF(FPDF):
         self._apply_fallbacks()
 
     def _apply_fallbacks(self) -> None:
-        families = [f for f, (_, _, _, reg) in self._rows.items() if "" in reg]
+        families = [f for f, (_, _, reg) in self._rows.items() if "" in reg]
         if families:
             self.set_fallback_fonts(families, exact_match=False)
 
@@ -482,17 +491,18 @@ class FontPDF(FPDF):
         """Register the optional font that draws ``ch``, if one is installed; whether one now does."""
         cp = ord(ch)
         for row in SCRIPT_FONTS:
-            if not row.has(cp) or row.family in self._rows:
+            found = self.font_set.find(row) if row.has(cp) else None
+            if found is None:
                 continue
-            found = self.font_set.find(row)
-            if found is None or cp not in coverage(found[0]):
+            regular, bold = found
+            family = _family_of(regular)
+            if family in self._rows or cp not in coverage(regular):
                 continue
-            self._rows[row.family] = (row, found[0], found[1], set())
-            self._register_fallback(row.family, "")
-            if row.family in self._rows and any("B" in k for k in self._styles):
-                self._register_fallback(row.family, "B")
-            if cp in self._fallback_cover:
-                return True
+            self._rows[family] = (regular, bold, set())
+            self._register_fallback(family, "")
+            if family in self._rows and any("B" in k for k in self._styles):
+                self._register_fallback(family, "B")
+            break
         return cp in self._fallback_cover
 
     # ---- every text drawn or measured passes here
