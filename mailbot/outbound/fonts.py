@@ -4,12 +4,11 @@
   (licence beside it). It draws Latin (every Indonesian and Vietnamese letter), Greek and Cyrillic,
   so every invoice in those scripts renders after a bare ``pip install .``.
 - **Optional**: fonts for other scripts (``SCRIPT_FONTS``: Arabic, Hebrew, Indic, Thai, Javanese,
-  CJK, Hangul, symbols, …) are
-  looked for by file name in the configured ``[storage] font_dir`` first, then in the system font
-  directories (``DEFAULT_SYSTEM_FONT_DIRS``, or the colon-separated ``MAILBOT_SYSTEM_FONT_DIRS``;
-  set it to an empty directory, or to the empty string, to hide them). A script font is registered
-  with ``add_font`` + ``set_fallback_fonts`` only when a document draws a character the packaged
-  font lacks and that font has; no font is ever required.
+  CJK, Hangul, symbols, …) are looked for by file name in the configured ``[storage] font_dir``
+  first, then in the system font directories (``DEFAULT_SYSTEM_FONT_DIRS``, or the colon-separated
+  ``MAILBOT_SYSTEM_FONT_DIRS``; set it to an empty directory, or to the empty string, to hide
+  them). A script font is registered with ``add_font`` + ``set_fallback_fonts`` only when a
+  document draws a character the packaged font lacks and that font has; no font is ever required.
 - **Missing glyphs**: a character no available font can draw is drawn as U+FFFD (�, from the
   packaged font) and recorded; ``FontPDF.font_report()`` (and ``glyph_report()`` for a bare text)
   say which characters, their script and the Debian packages that would draw them. Invisible
