@@ -91,6 +91,7 @@ class Storage:
     max_attachment_mb: float = 20
     max_message_mb: float = 25
     stamp_deliveries: bool = False   # footer with buyer and invoice number on each delivered PDF page
+    font_dir: Path | None = None     # optional fonts for the PDFs, searched before the system font directories
 
 
 @dataclass(frozen=True)
@@ -455,8 +456,11 @@ def _storage(t: _Table) -> Storage:
     msg = t.number("max_message_mb", 25, 0.1, 1024)
     if att > msg:
         raise t.error("max_attachment_mb", f"must not exceed max_message_mb ({msg:g})")
+    font_dir = t.path("font_dir", None)
+    if font_dir is not None and not font_dir.is_dir():
+        raise t.error("font_dir", f"directory {str(font_dir)!r} not found")
     return Storage(dir=base, library_dir=library, max_attachment_mb=att, max_message_mb=msg,
-                   stamp_deliveries=t.flag("stamp_deliveries", False))
+                   stamp_deliveries=t.flag("stamp_deliveries", False), font_dir=font_dir)
 
 
 def _database(t: _Table, storage: Storage, ctx: _Ctx) -> Database:

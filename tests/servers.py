@@ -121,7 +121,7 @@ class DovecotServer(_ImapServer):
             imaps = self.tls_port
         else:
             tls, imaps = "ssl = no\n", 0
-        self.config_path.write_text(f"""# written by mailbot.devservers; nothing from /etc/dovecot is used
+        self.config_path.write_text(f"""# written by the test servers (tests/servers.py); nothing from /etc/dovecot is used
 protocols = imap
 listen = {self.host}
 base_dir = {self.root}/run

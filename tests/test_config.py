@@ -146,6 +146,13 @@ def replace(text, old, new):
     return text.replace(old, new, 1)
 
 
+def test_font_dir_is_optional_and_relative_to_the_config(tmp_path):
+    assert load_config(write(tmp_path, MINIMAL), env={}).storage.font_dir is None
+    (tmp_path / "fonts").mkdir()
+    cfg = load_config(write(tmp_path, MINIMAL + '\n[storage]\nfont_dir = "fonts"\n'), env={})
+    assert cfg.storage.font_dir == tmp_path.resolve() / "fonts"
+
+
 @pytest.mark.parametrize(
     "edit, expected",
     [
@@ -201,6 +208,8 @@ def replace(text, old, new):
          "mailbot.toml: storage.max_attachment_mb: must not exceed max_message_mb (25)"),
         (lambda t: t + '\n[templates]\ndir = "missing-dir"\n',
          "mailbot.toml: templates.dir: directory"),
+        (lambda t: t + '\n[storage]\nfont_dir = "no-such-fonts"\n',
+         "mailbot.toml: storage.font_dir: directory"),
         (lambda t: replace(t, "[payment]", 'nip = "12345"\n[payment]'),
          "mailbot.toml: roles.nip: unknown key"),
         (lambda t: replace(t, '[smtp]\nhost = "mail.example.go.id"', '[smtp]\nhost = "mail.example.go.id"\npassword = "x"'),

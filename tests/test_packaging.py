@@ -1,6 +1,7 @@
-"""`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog."""
+"""`pip install .` must carry what mailbot reads at run time: templates, migrations, example catalog, fonts."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,8 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_ships_templates_migrations_and_catalog(tmp_path):
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+def test_wheel_ships_templates_migrations_catalog_and_fonts(tmp_path):
+    # built from a clean copy: setuptools would reuse a build/ directory left in the tree
+    src = tmp_path / "src"
+    for name in ("mailbot", "templates"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(tmp_path.glob("mailbot-*.whl"))
@@ -23,3 +30,11 @@ def test_wheel_ships_templates_migrations_and_catalog(tmp_path):
     versions = {p.name for p in (ROOT / "mailbot" / "adapters" / "migrations" / "versions").glob("*.py")}
     assert {f"mailbot/adapters/migrations/versions/{v}" for v in versions} <= names
     assert not any(n.startswith(("tests/", "bench/", "templates/")) for n in names)
+    # the fonts every invoice and receipt is drawn with, and their licence
+    from mailbot.outbound.fonts import PACKAGED_FONTS
+    fonts = {f"mailbot/data/fonts/{f}" for f in PACKAGED_FONTS.values()}
+    assert fonts | {"mailbot/data/fonts/LICENSE"} <= names
+    wheel_zip = zipfile.ZipFile(wheel)
+    for font in fonts:
+        assert wheel_zip.read(font) == (ROOT / font).read_bytes()
+    assert b"SIL OPEN FONT LICENSE Version 1.1" in wheel_zip.read("mailbot/data/fonts/LICENSE")

@@ -182,6 +182,30 @@ def test_keywords_run_in_the_order_the_process_needs_and_are_reported_as_written
                                                                    if n.startswith("kuitansi"))])
 
 
+def test_a_name_no_font_can_draw_still_gets_its_invoice_and_the_transcript_says_what_is_missing(
+        world, tmp_path, monkeypatch):
+    """Issue 13: Arabic and Korean letters with no font for them — the invoice is made and sent, the
+    petugas' transcript names the characters and the Debian packages, nothing is quarantined."""
+    monkeypatch.setenv("MAILBOT_SYSTEM_FONT_DIRS", str(tmp_path))          # a machine without optional fonts
+    world.deliver(mail(CUSTOMER, "Permintaan publikasi", "Saya ingin membeli softcopy Provinsi Sumatera Selatan "
+                       "Dalam Angka 2025.", name="محمد 김민준"))
+    world.run_once()
+    ref = world.cases()[0]["ref"]
+    note = latest(world, P1, ref)
+    complete_requirements(world, ref)
+    result = staff_reply(world, P1, note, "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH",
+                         attachments=(("dda.pdf", PDF, "application/pdf"),))
+    assert "quarantined" not in result["mail"]
+    assert world.case(ref)["state"] == "invoiced"
+    invoice = dict(attachments_of(latest(world, CUSTOMER, "Invoice")))
+    assert len(invoice) == 1 and pdf_to_text(next(iter(invoice.values())))      # the PDF is made and readable
+    text = body_of(latest(world, P1, "Hasil perintah"))
+    tagih = text[text.index("> TAGIH"):]
+    assert "محد" in tagih and "김민준" in tagih, tagih
+    assert "fonts-noto-core" in tagih and "fonts-nanum" in tagih, tagih
+    assert "GAGAL" not in text
+
+
 def test_jelas_says_what_is_missing(world):
     ref = open_case(world)
     staff_reply(world, P1, latest(world, P1, ref), "JELAS")

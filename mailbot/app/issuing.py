@@ -37,7 +37,10 @@ def _new_document(unit: Unit, row: db.CaseRow, kind: str, pattern: str, total: i
     """Allocate the next gap-free number, render the PDF with it, store both in this transaction."""
     seq = db.next_seq(unit.session, f"{kind}-{unit.today.year}")
     number = format_number(pattern, seq, unit.today)
-    pdf = render(number)
+    rendered = render(number)
+    pdf = rendered.pdf
+    if not rendered.report.complete:
+        _tell_missing_glyphs(unit, row, f"{pdf_name} {number}", rendered.report)
     sha = unit.app.storage.put(pdf)
     doc = db.DocumentRow(case_id=row.id, kind=kind, number=number, year=unit.today.year, seq=seq,
                          issued_on=unit.today, total=total, file_sha256=sha, **fields)
@@ -49,21 +52,34 @@ def _new_document(unit: Unit, row: db.CaseRow, kind: str, pattern: str, total: i
     return doc, FilePart(filename, pdf, "application/pdf")
 
 
+def _tell_missing_glyphs(unit: Unit, row: db.CaseRow, document: str, report) -> None:
+    """The document is made all the same; the case records, and the staff member's transcript says,
+    which characters no installed font could draw and which Debian package would."""
+    unit.event(row, "glyphs_missing", "system", f"{document}: {report.summary()}")
+    parts = []
+    for m in report.missing:
+        fix = f"pasang paket Debian {' atau '.join(m.debian_packages)}" if m.debian_packages else \
+            "belum ada font yang dikenal mailbot"
+        parts.append(f"{m.chars} ({m.script}; {fix})")
+    unit.notes.append(f"{document}: huruf berikut tidak dapat dicetak dan tampil sebagai {report.replacement}: "
+                      + "; ".join(parts) + "; atau salin file font ke storage.font_dir")
+
+
 def send_invoice(unit: Unit, row: db.CaseRow, effect: fx.SendInvoice, cmd: c.Command) -> None:
     """SendInvoice: void the current invoice, number and render the new one, mail it to the customer."""
-    from ..outbound.pdf import render_invoice   # fpdf2 and the fonts load on the first document, not at start
+    from ..outbound.pdf import render_invoice_with_report   # fpdf2 and the fonts load on the first document
     billing_code, billing_expires = effect.billing_code, effect.billing_expires
     _void(unit, row, "diganti invoice baru")
     pay = unit.cfg.payment
 
-    def render(number: str) -> bytes:
-        return render_invoice(InvoiceDocument(
+    def render(number: str):
+        return render_invoice_with_report(InvoiceDocument(
             office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
             customer_name=row.customer_name or row.customer, customer_address="", customer_email=row.customer,
             lines=_lines(row), total=sum(i.amount for i in row.items), valid_until=row.invoice_expires,
             bank=pay.bank, account_number=pay.account_number, account_name=pay.account_name,
             billing_code=billing_code, billing_expires=billing_expires, regulation=unit.cfg.tariffs.regulation),
-            unit.app.templates_dir)
+            unit.app.templates_dir, font_dir=unit.cfg.storage.font_dir)
 
     doc, pdf = _new_document(unit, row, "invoice", unit.cfg.numbering.invoice_pattern,
                              sum(i.amount for i in row.items), "invoice", render,
@@ -94,7 +110,7 @@ def _stamped(unit: Unit, row: db.CaseRow, files: list[FilePart]) -> list[FilePar
     invoice = unit.current_document(row, "invoice")
     text = (f"Softcopy untuk {row.customer_name or row.customer} — {row.ref}"
             + (f" — invoice {invoice.number}" if invoice else "") + f" — {unit.cfg.office.name}")
-    return [FilePart(f.filename, stamp_pdf(f.data, text), f.content_type) if f.data.startswith(b"%PDF") else f
+    return [FilePart(f.filename, stamp_pdf(f.data, text, unit.cfg.storage.font_dir), f.content_type) if f.data.startswith(b"%PDF") else f
             for f in files]
 
 
@@ -114,16 +130,17 @@ def split_parts(files: list[FilePart], limit_bytes: int) -> list[list[FilePart]]
 
 def receipt_and_deliver(unit: Unit, row: db.CaseRow, effect: fx.IssueReceiptAndDeliver, cmd: c.Command) -> None:
     """IssueReceiptAndDeliver: number and render the kuitansi, send it with the softcopy."""
-    from ..outbound.pdf import render_receipt
+    from ..outbound.pdf import render_receipt_with_report
     invoice = unit.current_document(row, "invoice")
     total = sum(i.amount for i in row.items)
 
-    def render(number: str) -> bytes:
-        return render_receipt(ReceiptDocument(
+    def render(number: str):
+        return render_receipt_with_report(ReceiptDocument(
             office=office(unit), number=number, issued=unit.today, case_ref=row.ref,
             invoice_number=invoice.number if invoice else None, customer_name=row.customer_name or row.customer,
             customer_address="", lines=_lines(row), total=total, paid_on=row.paid_on,
-            zero_reason=_zero_reason(unit, row), regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir)
+            zero_reason=_zero_reason(unit, row), regulation=unit.cfg.tariffs.regulation), unit.app.templates_dir,
+            font_dir=unit.cfg.storage.font_dir)
 
     doc, receipt = _new_document(unit, row, "receipt", unit.cfg.numbering.receipt_pattern, total, "kuitansi", render)
     unit.event(row, "receipt_numbered", "system", doc.number)

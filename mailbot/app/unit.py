@@ -60,6 +60,7 @@ class Unit:
     notices: dict[tuple, Notice] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)   # e.g. file deletions
     roots: dict[int, str | None] = field(default_factory=dict)             # case id -> thread root
+    notes: list[str] = field(default_factory=list)     # for the acting staff member's transcript
 
     @property
     def today(self) -> date:

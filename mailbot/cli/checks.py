@@ -1,4 +1,6 @@
-"""`mailbot check`: can this configuration run? One PASS/FAIL line per part; exit 0 only if all pass."""
+"""`mailbot check`: can this configuration run? One PASS/FAIL line per part; exit 0 only if all pass.
+
+A check may add WARN lines (something optional is missing); they do not change the exit code."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +17,7 @@ class Result:
     name: str
     ok: bool
     detail: str
+    warnings: tuple[tuple[str, str], ...] = ()   # (name, text): printed as WARN lines, never a failure
 
 
 def check_config(cfg: Config, now: datetime) -> Result:
@@ -131,17 +134,25 @@ def check_library(cfg: Config, now: datetime) -> Result:
 
 
 def check_templates(cfg: Config, now: datetime) -> Result:
-    from ..outbound.fonts import default_font_set
+    from ..outbound.fonts import SCRIPT_FONTS, FontSet, packaged_font_problems
     from ..outbound.templates import TemplateError, Templates
     try:
         Templates(cfg.templates_dir)
     except TemplateError as exc:
         return Result("templates", False, str(exc))
-    try:
-        default_font_set().warm()
-    except Exception as exc:   # noqa: BLE001 - FontNotFoundError names the file and the folders searched
-        return Result("templates", False, f"fonts for the PDFs: {exc}")
-    return Result("templates", True, f"mail templates compile; fonts found ({cfg.templates_dir or 'built-in only'})")
+    broken = packaged_font_problems()
+    if broken:
+        return Result("templates", False, f"packaged fonts for the PDFs: {'; '.join(broken)} (reinstall mailbot)")
+    missing = FontSet(cfg.storage.font_dir).unavailable()
+    warn = ()
+    if missing:
+        packages = " ".join(dict.fromkeys(row.debian_packages[0] for row in missing))
+        warn = (("fonts", f"no font for {', '.join(row.script for row in missing)}: names in these scripts are "
+                          f"printed as \ufffd (U+FFFD) on invoices and receipts (the documents are still made); install "
+                          f"{packages}, or copy the font files into storage.font_dir"),)
+    return Result("templates", True, f"mail templates compile ({cfg.templates_dir or 'built-in only'}); PDF fonts: "
+                                     f"packaged Noto Sans, optional fonts for {len(SCRIPT_FONTS) - len(missing)} of "
+                                     f"{len(SCRIPT_FONTS)} more scripts", warn)
 
 
 CHECKS: tuple[Callable[[Config, datetime], Result], ...] = (
@@ -164,6 +175,8 @@ def run_checks(cfg: Config, now: datetime) -> int:
     found = results(cfg, now)
     for r in found:
         print(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<9} {r.detail}", flush=True)
+        for name, text in r.warnings:
+            print(f"WARN  {name:<9} {text}", flush=True)
     failed = [r.name for r in found if not r.ok]
     print(f"{len(found) - len(failed)} of {len(found)} checks passed" + (f"; failed: {', '.join(failed)}" if failed
                                                                           else ""))

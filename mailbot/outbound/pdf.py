@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import threading
 import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fpdf.enums import Align, XPos, YPos
 
 from mailbot.outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
-from mailbot.outbound.fonts import MAIN_FAMILY, FontSet, SharedTTFFont, UnicodePDF, default_font_set
+from mailbot.outbound.fonts import MAIN_FAMILY, FontPDF, FontSet, RenderReport
 from mailbot.outbound.formatting import format_number, format_rupiah, tanggal
 from mailbot.outbound.terbilang import terbilang
 
@@ -21,7 +22,6 @@ INVOICE_TEMPLATE = "invoice.toml"
 RECEIPT_TEMPLATE = "kuitansi.toml"
 _DEV_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _WIB = timezone(timedelta(hours=7))
-_CACHED_FONTS = True  # bench/pdf.py --uncached flips it to measure fpdf2's plain add_font
 
 
 class TemplateError(ValueError):
@@ -134,9 +134,13 @@ def _placeholders(pattern: str) -> list[str]:
 # Page scaffolding shared by both documents
 
 
-class _DocPDF(UnicodePDF):
+class _DocPDF(FontPDF):
     footer_text: Callable[[int], str] | None = None
     footer_size = 7.5
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._widths: dict[tuple[str, str, float, str], float] = {}
 
     def multi_cell(  # type: ignore[override]
         self, w, h=None, text="", border=0, align="J", fill=False, *, new_x=XPos.RIGHT, new_y=YPos.NEXT, **kwargs
@@ -190,16 +194,12 @@ class _DocPDF(UnicodePDF):
         return lines
 
     def _width(self, text: str) -> float:
-        """get_string_width, straight from the font's widths when no fallback font is involved."""
-        font = self.current_font
-        if (
-            isinstance(font, SharedTTFFont)
-            and not self.char_spacing
-            and self.font_stretching == 100
-            and all(ord(c) in font.cmap for c in text)
-        ):
-            return font.get_text_width(text, self.font_size_pt, None)[1] / self.k
-        return self.get_string_width(text)
+        """get_string_width, remembered per font, style and size (table cells repeat their words)."""
+        key = (self.font_family, self.font_style, self.font_size_pt, text)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = self.get_string_width(text)
+        return width
 
     def line_count(self, width: float, text: str, line_h: float) -> int:
         """How many lines ``text`` takes in a multi_cell of ``width``."""
@@ -372,15 +372,14 @@ def _new_pdf(
     title: str,
     office: Office,
     issued: date,
-    font_set: FontSet,
+    fonts: FontSet,
 ) -> _DocPDF:
-    pdf = _DocPDF(orientation="P", unit="mm", format="A4")
+    # Every string that may be drawn decides whether text shaping is needed.
+    every_text = "".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl)
+    pdf = _DocPDF(orientation="P", unit="mm", format="A4", fonts=fonts, text=every_text)
     margin = tpl.num("layout.margin_mm")
     pdf.set_margins(margin, tpl.num("layout.top_mm"), margin)
     pdf.set_auto_page_break(True, margin=16)
-    # Every string that may be drawn decides which fallback fonts are needed.
-    every_text = "".join(texts) + "".join(str(v) for v in values.values()) + _template_text(tpl)
-    font_set.install(pdf, cached=_CACHED_FONTS, text=every_text)
     pdf.set_title(title)
     pdf.set_author(office.name)
     pdf.set_creator("mailbot")
@@ -428,14 +427,37 @@ def _check_lines(lines: Sequence[DocLine], total: int) -> None:
 # Invoice
 
 
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A rendered PDF and what its fonts could not draw."""
+
+    pdf: bytes
+    report: RenderReport
+
+
 def render_invoice(
     doc: InvoiceDocument,
     template_dir: Path | str | None = None,
     *,
-    font_set: FontSet | None = None,
-    font_dirs: Sequence[Path | str] | None = None,
+    font_dir: Path | str | None = None,
+    fonts: FontSet | None = None,
 ) -> bytes:
-    """The invoice as PDF bytes (A4)."""
+    """The invoice as PDF bytes (A4); see render_invoice_with_report."""
+    return render_invoice_with_report(doc, template_dir, font_dir=font_dir, fonts=fonts).pdf
+
+
+def render_invoice_with_report(
+    doc: InvoiceDocument,
+    template_dir: Path | str | None = None,
+    *,
+    font_dir: Path | str | None = None,
+    fonts: FontSet | None = None,
+) -> RenderedDocument:
+    """The invoice (A4) and the report of characters no font could draw (drawn as U+FFFD).
+
+    ``font_dir``: the ``[storage] font_dir`` setting, searched for optional fonts before the
+    system font directories; ``fonts`` overrides both.
+    """
     _check_lines(doc.lines, doc.total)
     if not doc.billing_code and not (doc.bank and doc.account_number):
         raise ValueError("an invoice needs a SIMPONI billing code or a bank account to pay into")
@@ -461,8 +483,7 @@ def render_invoice(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    fonts = font_set or default_font_set(font_dirs)
-    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, fonts)
+    pdf = _new_pdf(tpl, values, texts, f"Invoice {doc.number}", doc.office, doc.issued, fonts or FontSet(font_dir))
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()
@@ -543,7 +564,7 @@ def render_invoice(
     w.para(w.t("closing.validity"), style="B")
     w.para(w.t("closing.regulation"), size=w.small)
     w.signature(doc.office)
-    return bytes(pdf.output())
+    return RenderedDocument(bytes(pdf.output()), pdf.font_report())
 
 
 # --------------------------------------------------------------------------
@@ -554,10 +575,21 @@ def render_receipt(
     doc: ReceiptDocument,
     template_dir: Path | str | None = None,
     *,
-    font_set: FontSet | None = None,
-    font_dirs: Sequence[Path | str] | None = None,
+    font_dir: Path | str | None = None,
+    fonts: FontSet | None = None,
 ) -> bytes:
-    """The receipt (kuitansi) as PDF bytes (A4); ``total`` 0 renders the zero-tariff variant."""
+    """The receipt (kuitansi) as PDF bytes (A4); see render_receipt_with_report."""
+    return render_receipt_with_report(doc, template_dir, font_dir=font_dir, fonts=fonts).pdf
+
+
+def render_receipt_with_report(
+    doc: ReceiptDocument,
+    template_dir: Path | str | None = None,
+    *,
+    font_dir: Path | str | None = None,
+    fonts: FontSet | None = None,
+) -> RenderedDocument:
+    """The receipt (kuitansi, A4; ``total`` 0 renders the zero-tariff variant) and its font report."""
     _check_lines(doc.lines, doc.total)
     zero = doc.total == 0
     if zero and not doc.zero_reason:
@@ -578,8 +610,7 @@ def render_receipt(
     }
     texts = [doc.customer_name, doc.customer_address, doc.office.address, doc.office.signatory,
              doc.office.signatory_title, doc.office.nip] + [l.judul + l.katalog for l in doc.lines]
-    fonts = font_set or default_font_set(font_dirs)
-    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, fonts)
+    pdf = _new_pdf(tpl, values, texts, f"Kuitansi {doc.number}", doc.office, doc.issued, fonts or FontSet(font_dir))
     w = _Writer(pdf, tpl, values)
     w.letterhead(doc.office)
     w.title()
@@ -638,4 +669,4 @@ def render_receipt(
     pdf.set_line_width(0.2)
     pdf.set_xy(pdf.l_margin, y - 4 - w.lh * 2)
     w.signature(doc.office)
-    return bytes(pdf.output())
+    return RenderedDocument(bytes(pdf.output()), pdf.font_report())

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
-from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
-from .fonts import MAIN_FAMILY, UnicodePDF, default_font_set
+from .fonts import MAIN_FAMILY, FontPDF, FontSet
 
 log = logging.getLogger("mailbot")
 
 
-def _overlay(text: str, width_pt: float, height_pt: float) -> bytes:
-    pdf: FPDF = UnicodePDF(unit="pt", format=(width_pt, height_pt))
-    default_font_set().install(pdf, text)
+def _overlay(text: str, width_pt: float, height_pt: float, font_dir: Path | str | None = None) -> bytes:
+    pdf = FontPDF(unit="pt", format=(width_pt, height_pt), text=text, fonts=FontSet(font_dir))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_font(MAIN_FAMILY, "", 7)
@@ -25,8 +24,10 @@ def _overlay(text: str, width_pt: float, height_pt: float) -> bytes:
     return bytes(pdf.output())
 
 
-def stamp_pdf(data: bytes, text: str) -> bytes:
-    """`data` with `text` at the foot of each page; a PDF that cannot be read is returned unchanged."""
+def stamp_pdf(data: bytes, text: str, font_dir: Path | str | None = None) -> bytes:
+    """`data` with `text` at the foot of each page; a PDF that cannot be read is returned unchanged.
+
+    `font_dir`: the `[storage] font_dir` setting (optional fonts for names in other scripts)."""
     try:
         if PdfReader(io.BytesIO(data)).is_encrypted:
             return data
@@ -35,7 +36,7 @@ def stamp_pdf(data: bytes, text: str) -> bytes:
         for page in writer.pages:
             size = (float(page.mediabox.width), float(page.mediabox.height))
             if size not in overlays:
-                overlays[size] = PdfReader(io.BytesIO(_overlay(text, *size))).pages[0]
+                overlays[size] = PdfReader(io.BytesIO(_overlay(text, *size, font_dir=font_dir))).pages[0]
             page.merge_page(overlays[size])
         out = io.BytesIO()
         writer.write(out)

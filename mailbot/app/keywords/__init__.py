@@ -135,9 +135,11 @@ def run_keywords(sm: StaffMail, role: str) -> Transcript:
     results: dict[int, tuple[bool, str]] = {}
     for n, line in sorted(enumerate(reading.lines), key=lambda pair: pair[1].keyword.stage):
         try:
-            results[n] = line.keyword.run(sm, line)
+            ok, message = line.keyword.run(sm, line)
         except kw.ArgumentError as exc:
-            results[n] = (False, str(exc))
+            ok, message = False, str(exc)
+        notes, sm.unit.notes[:] = list(sm.unit.notes), []       # what the line's work wants its sender to know
+        results[n] = (ok, "; ".join([message, *notes]))
     for n, line in enumerate(reading.lines):
         t.add(line.raw, *results[n])
     t.not_understood.extend(reading.not_understood)
