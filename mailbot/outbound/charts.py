@@ -8,7 +8,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .formatting import format_number
+from .formatting import thousands
 
 # Two colours that stay apart in grey print: what came in, and what went out (or was on time).
 IN, OUT, LATE = "#9db4cc", "#1f4e79", "#c0504d"
@@ -91,10 +91,10 @@ def revenue_by_publication(rows: list[dict], limit: int = 10) -> bytes:
     ax.barh(ys, values, color=OUT, height=0.6)
     ax.set_yticks(ys, labels, fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(int(v))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: thousands(int(v))))
     ax.set_xlabel("Rupiah")
     for y, v in zip(ys, values):
-        ax.text(v, y, f" {format_number(v)}", va="center", fontsize=7)
+        ax.text(v, y, f" {thousands(v)}", va="center", fontsize=7)
     ax.margins(x=0.18)
     return _png(fig)
 

@@ -8,17 +8,16 @@ BULAN = (
 )
 
 
+def thousands(n: int) -> str:
+    """1250 → "1.250" (Indonesian: dots between thousands)."""
+    return f"{n:,}".replace(",", ".")
+
+
 def format_rupiah(amount: int) -> str:
     """125500 → "Rp125.500" (dots between thousands, no decimals)."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"amount must be an int of rupiah, not {type(amount).__name__}")
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
-
-
-def format_number(n: int) -> str:
-    """1250 → "1.250"."""
-    return f"{n:,}".replace(",", ".")
+    return f"{'-' if amount < 0 else ''}Rp{thousands(abs(amount))}"
 
 
 def tanggal(d: date) -> str:

@@ -15,7 +15,7 @@ from fpdf.enums import Align, XPos, YPos
 
 from mailbot.outbound.documents import DocLine, InvoiceDocument, Office, ReceiptDocument
 from mailbot.outbound.fonts import MAIN_FAMILY, FontPDF, FontSet, RenderReport
-from mailbot.outbound.formatting import format_number, format_rupiah, tanggal
+from mailbot.outbound.formatting import thousands, format_rupiah, tanggal
 from mailbot.outbound.terbilang import terbilang
 
 INVOICE_TEMPLATE = "invoice.toml"
@@ -358,8 +358,8 @@ def _cell_value(key: str, n: int, line: DocLine) -> str:
         "no": lambda: str(n),
         "katalog": lambda: line.katalog,
         "judul": lambda: line.judul,
-        "halaman": lambda: format_number(line.halaman),
-        "qty": lambda: format_number(line.qty),
+        "halaman": lambda: thousands(line.halaman),
+        "qty": lambda: thousands(line.qty),
         "rate": lambda: format_rupiah(line.rate),
         "amount": lambda: format_rupiah(line.amount),
     }[key]()
