@@ -1,4 +1,5 @@
-"""`mailbot check`: can this configuration run? One PASS/FAIL line per part; exit 0 only if all pass."""
+"""`mailbot check`: can this configuration run? One PASS/FAIL/WARN line per part; exit 0 only if none
+fails (a warning names something optional that is missing)."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +16,11 @@ class Result:
     name: str
     ok: bool
     detail: str
+    warn: bool = False          # ok, but something optional is missing
+
+    @property
+    def status(self) -> str:
+        return "FAIL" if not self.ok else "WARN" if self.warn else "PASS"
 
 
 def check_config(cfg: Config, now: datetime) -> Result:
@@ -144,8 +150,19 @@ def check_templates(cfg: Config, now: datetime) -> Result:
     return Result("templates", True, f"mail templates compile; fonts found ({cfg.templates_dir or 'built-in only'})")
 
 
+def check_ocr(cfg: Config, now: datetime) -> Result:
+    """Optional: without Tesseract, images of payment proofs are filed and shown to the bendahara unread."""
+    from ..adapters import ocr
+    usable, detail = ocr.status()
+    if usable:
+        return Result("ocr", True, f"{detail}: payment-proof images are read")
+    return Result("ocr", True, f"{detail}: payment-proof images will be filed unread (the digest says "
+                               f"'tidak terbaca (OCR tidak terpasang)'); PDF text layers are still read", warn=True)
+
+
 CHECKS: tuple[Callable[[Config, datetime], Result], ...] = (
-    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_templates)
+    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_templates,
+    check_ocr)
 
 
 def results(cfg: Config, now: datetime) -> list[Result]:
@@ -163,8 +180,10 @@ def run_checks(cfg: Config, now: datetime) -> int:
     """Print one line per check; 0 when every check passed, else 1."""
     found = results(cfg, now)
     for r in found:
-        print(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<9} {r.detail}", flush=True)
+        print(f"{r.status}  {r.name:<9} {r.detail}", flush=True)
     failed = [r.name for r in found if not r.ok]
+    warned = [r.name for r in found if r.ok and r.warn]
     print(f"{len(found) - len(failed)} of {len(found)} checks passed" + (f"; failed: {', '.join(failed)}" if failed
-                                                                          else ""))
+                                                                          else "")
+          + (f"; warning: {', '.join(warned)}" if warned else ""))
     return 1 if failed else 0
