@@ -75,7 +75,9 @@ def test_a_proof_that_matches_is_cocok_and_the_customer_is_told_what_was_receive
     assert result["mail"] == {"proof": 1} and result["proofs"] == 1
     assert world.case(ref)["state"] == "payment_review"
 
-    ack = body(last_to(world, customer, "Bukti pembayaran diterima"))
+    acks = [m for m in world.sent_to(customer) if "Bukti pembayaran diterima" in str(m["Subject"])]
+    assert len(acks) == 1                     # one acknowledgement, sent once the proof was read
+    ack = body(acks[0])
     today = tanggal(datetime.now(WIB).date())
     assert f"- bukti-bca.png: transfer {format_rupiah(total)} tanggal {today}, nomor referensi " in ack, ack
     assert "kurang" not in ack and "bendahara" in ack
@@ -222,11 +224,13 @@ def test_twenty_images_hold_up_neither_the_next_customer_nor_the_notices_beyond_
         ack = body(last_to(world, customer, "Bukti pembayaran diterima"))
         digest = body(last_to(world, BENDAHARA, "Digest"))
     finally:
-        daemon.proc.terminate()
-        daemon.proc.wait(30)
-    # what the daemon left unread is read at its next start; the operator sees how much
+        daemon.kill()                   # mid-reading, most likely: the file in hand stays claimed
+    # what the daemon left unread is read at the next start; the operator sees how much
     code, out = world.cli("status")
     assert code == 0 and json.loads(out)["proofs_unread"] == 20 - _read_count(world), out
+    # ... and by `run --once`, even the file the killed daemon had claimed
+    left = json.loads(out)["proofs_unread"]
+    assert left and world.run_once()["proofs"] == left and _read_count(world) == 20
     # the intake never waited for OCR: at the answer at most the image in hand (and one more) was read
     assert read_then <= 2, (read_then, other_after, one_image)
     assert other_after < 2.5 + one_image, (other_after, one_image, daemon.text()[-3000:])
@@ -264,8 +268,27 @@ def test_a_later_proof_mail_waits_for_one_file_of_an_earlier_big_one_not_all(wor
     world.drain(now)
     assert [str(m["Subject"]) for m in world.sent_to(b) if "Bukti pembayaran" in str(m["Subject"])]
     assert not [m for m in world.sent_to(a) if "Bukti pembayaran" in str(m["Subject"])]
-    assert world.app.proofs_waiting() == 3
+    assert world.app.proofs_waiting(now) == 3
     world.app.read_proofs(lambda: now)
     world.drain(now)
     ack = body(last_to(world, a, "Bukti pembayaran diterima"))
     assert all(f"- a-{n}.jpg" in ack for n in range(4)), ack
+
+
+def test_an_english_customer_is_told_both_amounts_in_english():
+    from types import SimpleNamespace
+
+    from mailbot.outbound.templates import Templates
+    received = [SimpleNamespace(name="receipt.png", amount=1_243_500, date=datetime(2026, 12, 3).date(), ref="8159")]
+    context = {"office": SimpleNamespace(name="BPS Provinsi Sumatera Selatan", website=""), "service_address": "x@y",
+               "case": SimpleNamespace(ref="PUB-2026-0007", customer_name="Jane Doe"), "received": received,
+               "invoice": SimpleNamespace(number="0007/INV/1600/XII/2026"),
+               "mismatch": {"read": 1_243_500, "invoice": 1_250_000, "short": 6500, "over": 0, "several": False}}
+    subject, text = Templates(None).render_mail("proof_received", "en", **context)
+    assert subject == "Payment proof received — PUB-2026-0007"
+    assert "- receipt.png: transfer of IDR 1,243,500 on 03 December 2026, reference 8159" in text
+    assert ("The amount we read on this proof is IDR 1,243,500, while invoice 0007/INV/1600/XII/2026 is for "
+            "IDR 1,250,000 (IDR 6,500 short).") in text
+    assert "pay the remaining IDR 6,500" in text
+    subject, text = Templates(None).render_mail("proof_received", "id", **context)
+    assert "(kurang Rp6.500)" in text and "kekurangannya sebesar Rp6.500" in text

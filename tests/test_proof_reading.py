@@ -197,6 +197,22 @@ def test_reuse_keys_and_transfers_counted_once():
     assert proof.paid_total([("x", ocr_lines(["JUMLAH RP 5.000"]))]) is None
 
 
+def test_the_offices_own_invoice_sent_back_is_no_proof():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from render_samples import sample_invoice, sample_office
+
+    from mailbot.outbound.pdf import render_invoice
+    doc = sample_invoice(sample_office())
+    r = ocr.read_file(render_invoice(doc), "application/pdf")
+    assert r.method == "not_proof" and not r.fields
+    facts = InvoiceFacts(doc.number, doc.total, date(2026, 11, 30), None, OFFICE_ACCOUNT)
+    assert judge(r, facts).text == "tidak terbaca (bukan bukti bayar: invoice atau kuitansi kantor)"
+    # an m-banking receipt of a bill payment is still a proof
+    assert text("Pembayaran Tagihan Berhasil\nNominal Rp 128.700").method == "text"
+
+
 def test_readings_survive_the_database_as_json():
     r = text(GOOD)
     assert Reading.from_json(r.to_json()) == r

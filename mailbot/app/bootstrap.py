@@ -138,8 +138,8 @@ class App:
     def next_proof_notice(self) -> datetime | None:
         return proofs.next_due(self)
 
-    def proofs_waiting(self) -> int:
-        return proofs.waiting(self)
+    def proofs_waiting(self, now: datetime) -> int:
+        return proofs.waiting(self, now)
 
     def release_proof_claims(self, now: datetime) -> None:
         proofs.release_claims(self, now)

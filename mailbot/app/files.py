@@ -106,7 +106,7 @@ def proof_views(unit: Unit, row: db.CaseRow, invoice: db.DocumentRow | None) -> 
             shown=proof.describe(reading) if reading else "sedang dibaca",
             verdict=verdict, amount=sure("amount"), date=date.fromisoformat(when) if when else None,
             ref=sure("ntpn") or sure("reference") or sure("ntb"),
-            unread=reading is not None and reading.method in ("no_ocr", "unreadable"),
+            unread=reading is not None and reading.method in ("no_ocr", "unreadable", "not_proof"),
             reuse=_reuse(unit, row, f.sha256, reading_row.ref_key) if done else []))
     return views
 

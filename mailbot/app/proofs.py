@@ -103,11 +103,12 @@ def next_due(app) -> datetime | None:
     return db.utc(at) if at is not None else None
 
 
-def waiting(app) -> int:
-    """Files not read yet."""
+def waiting(app, now: datetime) -> int:
+    """Files this reader could take now (not read, and not claimed by a reader that may still be at it)."""
+    t = db.ProofReadingRow
     with app.sessions() as session:
-        return session.scalar(select(func.count()).select_from(db.ProofReadingRow)
-                              .where(db.ProofReadingRow.status == "pending")) or 0
+        return session.scalar(select(func.count()).select_from(t).where(
+            t.status == "pending", or_(t.claimed_at.is_(None), t.claimed_at < now - LEASE))) or 0
 
 
 def release_claims(app, now: datetime) -> None:

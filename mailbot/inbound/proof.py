@@ -105,7 +105,8 @@ class Field:
 @dataclass(frozen=True)
 class Reading:
     """What one proof file says. `method`: text (PDF text layer), ocr, mail (the customer's words),
-    no_ocr (an image, and Tesseract is not installed), unreadable."""
+    no_ocr (an image, and Tesseract is not installed), unreadable, not_proof (the office's own invoice or
+    kuitansi sent back)."""
 
     method: str
     fields: dict = field(default_factory=dict)       # name -> Field
@@ -438,8 +439,15 @@ def _name(text: str) -> str:
     return re.sub(r"^[^A-Z0-9]+|[^A-Z0-9.]+$", "", " ".join(text.upper().split()))
 
 
+# The office's own invoice or kuitansi sent back (or photographed) as if it were a proof: its amount and
+# terbilang would read as a perfect match.
+_OUR_DOCUMENT = re.compile(r"^\W*(?:invoice|kuitansi|kwitansi)\W*$|harus\s+dibayar|silakan\s+transfer", re.I)
+
+
 def read_lines(lines: list[Line], method: str, detail: str = "") -> Reading:
     """Every field this proof shows, from its lines of text."""
+    if method != "mail" and any(_OUR_DOCUMENT.search(line.text) for line in lines):
+        return Reading("not_proof", {}, "invoice atau kuitansi kantor")
     lines = _logical(lines)
     exact = method in ("text", "mail")
     fields: dict[str, Field] = {}
@@ -539,6 +547,8 @@ def judge(reading: Reading, inv: InvoiceFacts, received: date | None = None) -> 
         return Verdict("tidak terbaca", notes=("OCR tidak terpasang",))
     if reading.method == "unreadable":
         return Verdict("tidak terbaca", notes=("file tidak dapat dibaca",))
+    if reading.method == "not_proof":
+        return Verdict("tidak terbaca", notes=("bukan bukti bayar: invoice atau kuitansi kantor",))
     diffs, agreed, notes = [], [], []
     amount = reading.sure("amount")
     if amount is not None:
@@ -633,6 +643,8 @@ def describe(reading: Reading, marks: bool = True) -> str:
         return "tidak terbaca (OCR tidak terpasang)"
     if reading.method == "unreadable":
         return "tidak terbaca (file tidak dapat dibaca)"
+    if reading.method == "not_proof":
+        return "bukan bukti bayar (invoice atau kuitansi kantor)"
     parts = []
     for name, fmt in (("amount", "{}"),) + _SHOWN:
         f = reading.fields.get(name)

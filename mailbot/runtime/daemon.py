@@ -114,7 +114,7 @@ def _read_until_done(app, clock: Clock, queued: threading.Event, intake_over: th
     while True:
         queued.clear()
         read += app.read_proofs(clock)
-        if intake_over.is_set() and not app.proofs_waiting():
+        if intake_over.is_set() and not app.proofs_waiting(clock()):
             return read
         queued.wait(0.5)
 
