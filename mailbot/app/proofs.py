@@ -45,7 +45,7 @@ def queue_reading(unit: Unit, row: db.CaseRow, effect: fx.ReadProof, cmd: c.Comm
                                             created_at=unit.now))
         queued += 1
     if not queued:                      # nothing to read: the notices need not wait
-        _carry_out(unit, row, effect.then, ())
+        _carry_out(unit, row, effect.then, unit.trigger_id or "")
         return
     unit.after_commit.append(unit.app.proofs_queued)
 
@@ -175,14 +175,14 @@ def _notify(unit: Unit, row: db.CaseRow, message_id: str) -> None:
     # the notices answer the customer's proof mail, as they would have in its own transaction
     unit.trigger_id, unit.trigger_sender = message_id or None, row.customer
     then = tuple(_effect(d) for d in json.loads(rows[0].then))
-    _carry_out(unit, row, then, tuple(r.file_id for r in rows))
+    _carry_out(unit, row, then, message_id)
 
 
-def _carry_out(unit: Unit, row: db.CaseRow, then: tuple[fx.Effect, ...], file_ids: tuple[int, ...]) -> None:
+def _carry_out(unit: Unit, row: db.CaseRow, then: tuple[fx.Effect, ...], message_id: str) -> None:
+    """The notices of one proof mail, told what was read from its files (and from the case's others)."""
     invoice = last_invoice(unit, row)
     views = proof_views(unit, row, invoice)
-    ids = {unit.session.get(db.FileRow, i).sha256 for i in file_ids}
-    context = {"received": [v for v in views if v.sha256 in ids], "proofs": views,
+    context = {"received": [v for v in views if v.message_id == message_id], "proofs": views,
                "mismatch": amount_mismatch(views, invoice), "invoice": invoice}
     for effect in then:
         if isinstance(effect, fx.Notify):
