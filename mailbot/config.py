@@ -123,6 +123,7 @@ class Schedule:
     warn_working_days: int = 2
     digest_on_proof: bool = False
     max_auto_replies_per_day: int = 10
+    proof_wait_seconds: int = 10               # the proof's acknowledgement and digest wait this long for its reading
 
 
 @dataclass(frozen=True)
@@ -519,6 +520,7 @@ def _schedule(t: _Table) -> Schedule:
         warn_working_days=t.integer("warn_working_days", 2, 0, 10),
         digest_on_proof=t.flag("digest_on_proof", False),
         max_auto_replies_per_day=t.integer("max_auto_replies_per_day", 10, 1, 1000),
+        proof_wait_seconds=t.integer("proof_wait_seconds", 10, 0, 300),
     )
 
 

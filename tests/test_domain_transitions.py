@@ -488,7 +488,17 @@ def test_cancel_of_an_invoiced_case_voids_the_invoice_first():
     assert d.case.close_reason == "pelanggan membatalkan" and d.case.closed_on == TODAY
 
 
-def test_proof_after_expiry_stays_expired_and_tells_petugas():
+def test_proof_after_expiry_stays_expired_and_tells_petugas_once_it_is_read():
     d = decide(CASES[State.EXPIRED], EXAMPLES[c.SubmitProof], CTX)
     assert d.case.state is State.EXPIRED
-    assert fx.Notify("petugas", "proof_after_expiry", attach="proof") in d.effects
+    (read,) = d.effects
+    assert isinstance(read, fx.ReadProof) and read.files == ("bukti-sha256",)
+    assert fx.Notify("petugas", "proof_after_expiry", attach="proof") in read.then
+    assert fx.RefreshDigest() not in read.then            # no digest lists an expired case
+
+
+def test_a_proof_is_acknowledged_and_listed_for_the_bendahara_only_after_its_reading():
+    d = decide(CASES[State.INVOICED], EXAMPLES[c.SubmitProof], CTX)
+    assert d.case.state is State.PAYMENT_REVIEW
+    assert d.effects == (fx.ReadProof(("bukti-sha256",), (fx.Notify("customer", "proof_received"),
+                                                         fx.RefreshDigest())),)

@@ -281,15 +281,15 @@ def test_without_the_packaged_fonts_a_document_is_still_made(no_system_fonts, tm
 def test_check_warns_about_missing_optional_fonts_without_failing(no_system_fonts, capsys, monkeypatch):
     from mailbot.cli import checks
 
-    monkeypatch.setattr(checks, "CHECKS", (checks.check_templates,))
+    monkeypatch.setattr(checks, "CHECKS", (checks.check_templates, checks.check_fonts))
     cfg = SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=None))
     assert checks.run_checks(cfg, datetime(2026, 12, 1)) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("PASS  templates ")
-    assert out[1].startswith("WARN  fonts     no font for ")
+    assert out[1].startswith("WARN  fonts     packaged Noto Sans") and "no font for " in out[1]
     for script, package in [("Devanagari", "fonts-noto-core"), ("Hangul", "fonts-nanum"), ("CJK", "fonts-noto-cjk")]:
         assert script in out[1] and package in out[1]
-    assert out[2] == "1 of 1 checks passed"
+    assert out[2] == "2 of 2 checks passed; warning: fonts"
 
 
 @needs_noto
@@ -299,16 +299,17 @@ def test_check_counts_fonts_in_the_configured_font_dir(no_system_fonts, tmp_path
     font_dir = tmp_path / "fonts"
     font_dir.mkdir()
     shutil.copy(NOTO / "NotoSansThai-Regular.ttf", font_dir)
-    result = checks.check_templates(SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=font_dir)),
-                                    datetime(2026, 12, 1))
-    assert result.ok and result.warnings
-    assert "Thai" not in result.warnings[0][1] and "Devanagari" in result.warnings[0][1]
+    result = checks.check_fonts(SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=font_dir)),
+                                datetime(2026, 12, 1))
+    assert result.ok and result.warn
+    missing = result.detail.split("no font for ")[1]
+    assert "Thai" not in missing and "Devanagari" in missing
 
 
 def test_check_fails_when_the_packaged_fonts_are_broken(tmp_path, monkeypatch):
     from mailbot.cli import checks
 
     monkeypatch.setattr(fonts_module, "PACKAGED_FONT_DIR", tmp_path)
-    result = checks.check_templates(SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=None)),
-                                    datetime(2026, 12, 1))
+    result = checks.check_fonts(SimpleNamespace(templates_dir=None, storage=SimpleNamespace(font_dir=None)),
+                                datetime(2026, 12, 1))
     assert not result.ok and "NotoSans-Regular.ttf missing" in result.detail

@@ -140,8 +140,8 @@ class Office:
             return [tuple(r) for r in rows]
 
     def token_for(self, digest: EmailMessage, case: Case) -> str:
-        text = body_of(digest)
-        block = text[text.index(case.ref):]
+        text = body_of(digest)          # the case's own line: other lines may name it (a proof seen twice)
+        block = text[re.search(rf"^\d+\. {case.ref} ", text, re.M).start():]
         return re.search(r"SETUJU ([A-Z2-9]{6})", block).group(1)
 
     def expire_token(self, token: str) -> None:

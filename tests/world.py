@@ -59,8 +59,9 @@ class World:
         return self._app
 
     def feed(self, msg: EmailMessage, at: datetime):
-        """Handle one mail as if it arrived at `at`, then send what it queued."""
+        """Handle one mail as if it arrived at `at`, read the proofs it brought, then send what it queued."""
         outcome = self.app.handle_mail(msg.as_bytes(), now=at)
+        self.app.read_proofs(lambda: at)
         self.drain(at)
         return outcome
 

@@ -192,6 +192,30 @@ class DocumentRow(Base):
     void_reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class ProofReadingRow(Base):
+    """One payment-proof file waiting to be read, or read: the queue worked after the mail's commit.
+    The rows of one mail (`message_id`) share the notices that wait for their reading (`then`, JSON
+    effects) and the instant those go out at the latest (`notify_by`)."""
+
+    __tablename__ = "proof_readings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))   # the invoice it pays
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)   # pending, done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    then: Mapped[str] = mapped_column(Text, default="[]")
+    notify_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    method: Mapped[str] = mapped_column(String(12), default="")       # text, ocr, no_ocr, unreadable
+    result: Mapped[str] = mapped_column(Text, default="")             # the Reading, JSON
+    ref_key: Mapped[str | None] = mapped_column(String(80), index=True)   # NTPN or bank reference, for reuse
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class SequenceRow(Base):
     __tablename__ = "sequences"
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
@@ -346,6 +370,31 @@ def catalog_entry(session: Session, katalog: str, tahun: int | None = None, judu
         if exact is not None:
             return exact
     return session.scalar(q.order_by(CatalogRow.tahun.desc()).limit(1))
+
+
+def proof_readings_of(session: Session, case_id: int) -> list[tuple["ProofReadingRow", "FileRow"]]:
+    """The case's proof files in the order they came, each with its reading (pending or done)."""
+    return [tuple(r) for r in session.execute(
+        select(ProofReadingRow, FileRow).join(FileRow, FileRow.id == ProofReadingRow.file_id)
+        .where(ProofReadingRow.case_id == case_id).order_by(ProofReadingRow.id))]
+
+
+def seen_elsewhere(session: Session, case_id: int, sha256: str, ref_key: str | None) -> list[tuple[str, str]]:
+    """(case ref, how) of other cases that had this very file as a proof, or a proof with this NTPN or
+    bank reference: a proof paid once may be sent again for a second order."""
+    found: dict[str, str] = {}
+    same_file = (select(CaseRow.ref).join(FileRow, FileRow.case_id == CaseRow.id)
+                 .where(FileRow.sha256 == sha256, FileRow.role == "proof", CaseRow.id != case_id))
+    for ref in session.scalars(same_file):
+        found.setdefault(ref, "file yang sama")
+    if ref_key:
+        same_ref = (select(CaseRow.ref).join(ProofReadingRow, ProofReadingRow.case_id == CaseRow.id)
+                    .where(ProofReadingRow.ref_key == ref_key, CaseRow.id != case_id))
+        kind = ref_key.split(":", 1)[0]
+        how = f"{kind} yang sama" if kind in ("NTPN", "NTB") else "nomor referensi yang sama"
+        for ref in session.scalars(same_ref):
+            found.setdefault(ref, how)
+    return sorted(found.items())
 
 
 # --- sequences --------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..domain import effects as fx
 from ..domain.calendar import WorkingCalendar
 from ..domain.pricing import Tariff, line_amount
 from ..outbound.templates import Templates
-from . import backups, customer, digest, issuing, jobs, mailer, outbox, receive, report
+from . import backups, customer, digest, issuing, jobs, mailer, outbox, proofs, receive, report
 from .keywords import KeywordRegistry
 from .keywords.bendahara import BENDAHARA
 from .keywords.petugas import PETUGAS
@@ -40,6 +40,7 @@ EFFECT_HANDLERS: dict[type[fx.Effect], EffectHandler] = {
     fx.IssueReceiptAndDeliver: issuing.receipt_and_deliver,
     fx.DeliverCorrection: issuing.deliver_correction,
     fx.RefreshDigest: digest.refresh_digest,
+    fx.ReadProof: proofs.queue_reading,
 }
 
 # Run in this order at every tick, each in a unit of its own.
@@ -79,6 +80,7 @@ class App:
         self.keywords = keyword_registry()
         self.jobs = JOBS
         self.customer_handler: receive.CustomerHandler = customer.handle_customer
+        self.proof_listeners: list[Callable[[], None]] = []     # the runtime's readers, woken after a commit
         self._calendar: WorkingCalendar | None = None
         self._catalog: CatalogIndex | None = None
         self.backup_failed_on: date | None = None     # a daily backup that failed is not retried that day
@@ -125,6 +127,28 @@ class App:
     def daily_backup(self, at: datetime) -> Path | None:
         """The day's backup into `backup.dir` when it is due (outside any unit: it takes a while)."""
         return backups.daily_backup(self, at)
+
+    # --- payment proofs, read after the commit that filed them ---------------------------------
+    def proofs_queued(self) -> None:
+        """A unit that queued proof files committed: wake whoever reads them."""
+        for wake in self.proof_listeners:
+            wake()
+
+    def read_proofs(self, clock: Callable[[], datetime], stop: Callable[[], bool] = lambda: False,
+                    after_each: Callable[[], None] = lambda: None) -> int:
+        return proofs.read_waiting(self, clock, stop, after_each)
+
+    def send_proof_notices(self, now: datetime) -> int:
+        return proofs.send_due(self, now)
+
+    def next_proof_notice(self) -> datetime | None:
+        return proofs.next_due(self)
+
+    def proofs_waiting(self, now: datetime) -> int:
+        return proofs.waiting(self, now)
+
+    def release_proof_claims(self, now: datetime) -> None:
+        proofs.release_claims(self, now)
 
     # The sender records an outcome in its own transaction; what the office is told commits with it.
     def send_failed(self, session, row: db.OutboxRow, at: datetime, error: str) -> None:

@@ -78,7 +78,8 @@ def overdue(row: db.CaseRow, today: date) -> bool:
 
 
 def status_summary(session: Session) -> dict:
-    """`mailbot status`: last fetch, outbox backlog and failures, cases per state, nearest deadlines."""
+    """`mailbot status`: last fetch, outbox backlog and failures, proof files not read yet, cases per state,
+    nearest deadlines."""
     per_state = dict(session.execute(select(db.CaseRow.state, func.count()).group_by(db.CaseRow.state)).all())
     outbox = dict(session.execute(select(db.OutboxRow.status, func.count()).group_by(db.OutboxRow.status)).all())
     last = session.get(db.StatusRow, "last_fetch")
@@ -93,6 +94,8 @@ def status_summary(session: Session) -> dict:
         "outbox_pending": outbox.get("pending", 0),
         "outbox_failed": outbox.get("failed", 0),
         "outbox_sent": outbox.get("sent", 0),
+        "proofs_unread": session.scalar(select(func.count()).select_from(db.ProofReadingRow)
+                                        .where(db.ProofReadingRow.status == "pending")) or 0,
         "quarantined": session.scalar(select(func.count()).select_from(db.EventRow)
                                       .where(db.EventRow.kind == "quarantined")) or 0,
         "cases": {s.value: per_state.get(s.value, 0) for s in State},

@@ -1,10 +1,6 @@
 """Customer mail: open a request, or read what the customer's reply means for the case."""
 from __future__ import annotations
 
-from io import BytesIO
-
-from pypdf import PdfReader
-
 from ..adapters import db
 from ..domain import commands as c
 from ..domain.case import Refused
@@ -75,7 +71,8 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
             outcome = _ok(unit.apply(row, c.SubmitIdentity(mail.from_addr, files)), "identity")
     elif state in (State.INVOICED, State.PAYMENT_REVIEW, State.EXPIRED) and files:
         _mark(stored, files, row, "proof")
-        unit.event(row, "proof_text", mail.from_addr, _proof_text(mail, files))
+        # the customer's own words ('sudah saya transfer Rp82.000'); the files are read after the commit
+        unit.event(row, "proof_text", mail.from_addr, text[:2000])
         outcome = _ok(unit.apply(row, c.SubmitProof(mail.from_addr, files)), "proof")
     elif state in (State.DELIVERED, State.CORRECTION) and intent.reports_defect(text):
         _mark(stored, files, row, "defect")          # screenshots of what is wrong: petugas see them
@@ -87,18 +84,6 @@ def handle_customer(unit: Unit, mail: ParsedMail, row: db.CaseRow | None,
                 attachments=_parts(mail, files))
     unit.notify(row, "customer", "forwarded")
     return "forwarded", row
-
-
-def _proof_text(mail: ParsedMail, files: tuple[str, ...]) -> str:
-    """The mail text plus any text inside PDF proofs, for the bendahara's hints."""
-    parts = [mail.top_text or mail.text]
-    for a in mail.attachments:
-        if a.sha256 in files and a.content_type == "application/pdf":
-            try:
-                parts.extend(page.extract_text() or "" for page in PdfReader(BytesIO(a.data)).pages[:3])
-            except Exception:   # a broken PDF is still evidence; it just yields no hints
-                pass
-    return "\n".join(parts)[:10000]
 
 
 def _parts(mail: ParsedMail, files: tuple[str, ...]) -> tuple[FilePart, ...]:

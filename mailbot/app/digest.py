@@ -11,8 +11,9 @@ from ..domain import commands as c
 from ..domain import effects as fx
 from ..domain.calendar import CalendarGapError
 from ..domain.states import State
-from ..inbound.proof import read_hints
+from ..inbound.proof import describe, paid_total, read_claim, transfer_key
 from ..outbound.mail import FilePart
+from .files import proof_views
 from .mailer import case_view
 from .unit import Unit, once
 
@@ -52,10 +53,11 @@ def send_digest(unit: Unit) -> str | None:
             if unit.app.storage.exists(p.sha256):
                 attachments.append(FilePart(f"{row.ref}-{p.filename}", unit.app.storage.get(p.sha256),
                                             p.content_type))
+        views = proof_views(unit, row, invoice)
         lines.append({"case": case_view(unit, row), "invoice": invoice, "token": token,
                       "proofs": [p.filename for p in proofs],
                       "proof_at": proofs[-1].created_at if proofs else None,
-                      "hints": _proof_hints(unit, row)})
+                      "readings": views, "claim": _claim(unit, row), "combined": _combined(views, invoice)})
     if not lines:
         return None
     # one mail to the whole list, like every staff notice: either bendahara may answer it
@@ -65,11 +67,20 @@ def send_digest(unit: Unit) -> str | None:
     return digest_id
 
 
-def _proof_hints(unit: Unit, row: db.CaseRow) -> list[str]:
-    """What the customer's proof mails said (amount, date, NTPN), as a hint, never as payment."""
+def _combined(views, invoice: db.DocumentRow) -> int | None:
+    """What several transfers read surely for this invoice add up to (None for one transfer or none)."""
+    sure = [(v.sha256, v.reading) for v in views if v.document_id == invoice.id and v.amount is not None]
+    if len({transfer_key(r, sha) for sha, r in sure}) < 2:
+        return None
+    return paid_total(sure)
+
+
+def _claim(unit: Unit, row: db.CaseRow) -> str:
+    """What the customer wrote in their proof mails ('sudah saya transfer Rp82.000'): their word, not a reading."""
     texts = [e.detail for e in unit.session.scalars(select(db.EventRow).where(
-        db.EventRow.case_id == row.id, db.EventRow.kind == "proof_text"))]
-    return read_hints("\n".join(texts))
+        db.EventRow.case_id == row.id, db.EventRow.kind == "proof_text").order_by(db.EventRow.id))]
+    reading = read_claim("\n".join(texts))
+    return describe(reading, marks=False) if reading.fields else ""
 
 
 def refresh_digest(unit: Unit, row: db.CaseRow, effect: fx.RefreshDigest, cmd: c.Command) -> None:

@@ -21,7 +21,7 @@ from ..adapters import db
 from ..domain.calendar import CalendarGapError
 from ..domain.case import CORRECTION_DAYS, SERVICE_DAYS
 from ..domain.states import State
-from ..inbound.proof import payment_reference
+from ..inbound.proof import Reading, claimed_reference, payment_reference
 from ..outbound.mail import FilePart
 from .unit import Unit, once
 
@@ -278,7 +278,7 @@ def _receipt_row(m: _Month, doc: db.DocumentRow) -> dict:
     numbered = next((e for e in trail if e.kind == "receipt_numbered" and e.detail == doc.number), None)
     before = [e for e in trail if numbered is None or e.id < numbered.id]
     approval = next((e for e in reversed(before) if e.kind in DELIVERY_EVENTS), None)
-    proof = next((e for e in reversed(before) if e.kind == "proof_text"), None)
+    words = next((e.detail for e in reversed(before) if e.kind == "proof_text"), "")   # what the customer wrote
     invoice = m.session.scalar(select(db.DocumentRow).where(
         db.DocumentRow.case_id == row.id, db.DocumentRow.kind == "invoice", db.DocumentRow.id < doc.id)
         .order_by(db.DocumentRow.void, db.DocumentRow.id.desc()).limit(1))
@@ -289,10 +289,23 @@ def _receipt_row(m: _Month, doc: db.DocumentRow) -> dict:
         "publications": "; ".join(f"{i.judul} ({i.katalog})" + (f" x{i.qty}" if i.qty > 1 else "") for i in row.items),
         "amount": doc.total,
         "billing_code": (invoice.billing_code or "") if invoice else "",
-        "payment_reference": payment_reference(proof.detail) if proof and doc.total else "",
+        "payment_reference": (_payment_reference(m, invoice) or claimed_reference(words))
+                             if invoice and doc.total else "",
         "approved_by": approval.actor if approval else "",
         "zero_reason": row.zero_reason if doc.total == 0 else "",
     }
+
+
+def _payment_reference(m: _Month, invoice: db.DocumentRow) -> str:
+    """What the newest readable proof file of the paid invoice names (NTPN or bank reference)."""
+    results = m.session.scalars(select(db.ProofReadingRow.result).where(
+        db.ProofReadingRow.document_id == invoice.id, db.ProofReadingRow.status == "done")
+        .order_by(db.ProofReadingRow.id.desc()))
+    for result in results:
+        found = payment_reference(Reading.from_json(result)) if result else ""
+        if found:
+            return found
+    return ""
 
 
 # --- the monthly mail ----------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-"""`mailbot check`: can this configuration run? One PASS/FAIL line per part; exit 0 only if all pass.
-
-A check may add WARN lines (something optional is missing); they do not change the exit code."""
+"""`mailbot check`: can this configuration run? One PASS/FAIL/WARN line per part; exit 0 only if none
+fails (a warning names something optional that is missing)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +16,11 @@ class Result:
     name: str
     ok: bool
     detail: str
-    warnings: tuple[tuple[str, str], ...] = ()   # (name, text): printed as WARN lines, never a failure
+    warn: bool = False          # ok, but something optional is missing
+
+    @property
+    def status(self) -> str:
+        return "FAIL" if not self.ok else "WARN" if self.warn else "PASS"
 
 
 def check_config(cfg: Config, now: datetime) -> Result:
@@ -134,29 +137,45 @@ def check_library(cfg: Config, now: datetime) -> Result:
 
 
 def check_templates(cfg: Config, now: datetime) -> Result:
-    from ..outbound.fonts import SCRIPT_FONTS, FontSet, packaged_font_problems
     from ..outbound.templates import TemplateError, Templates
     try:
         Templates(cfg.templates_dir)
     except TemplateError as exc:
         return Result("templates", False, str(exc))
+    return Result("templates", True, f"mail templates compile ({cfg.templates_dir or 'built-in only'})")
+
+
+def check_fonts(cfg: Config, now: datetime) -> Result:
+    """The packaged font is required; fonts for other scripts are optional: a missing one is a warning."""
+    from ..outbound.fonts import SCRIPT_FONTS, FontSet, packaged_font_problems
     broken = packaged_font_problems()
     if broken:
-        return Result("templates", False, f"packaged fonts for the PDFs: {'; '.join(broken)} (reinstall mailbot)")
+        return Result("fonts", False, f"packaged fonts for the PDFs: {'; '.join(broken)} (reinstall mailbot)")
     missing = FontSet(cfg.storage.font_dir).unavailable()
-    warn = ()
-    if missing:
-        packages = " ".join(dict.fromkeys(row.debian_packages[0] for row in missing))
-        warn = (("fonts", f"no font for {', '.join(row.script for row in missing)}: names in these scripts are "
-                          f"printed as \ufffd (U+FFFD) on invoices and receipts (the documents are still made); install "
-                          f"{packages}, or copy the font files into storage.font_dir"),)
-    return Result("templates", True, f"mail templates compile ({cfg.templates_dir or 'built-in only'}); PDF fonts: "
-                                     f"packaged Noto Sans, optional fonts for {len(SCRIPT_FONTS) - len(missing)} of "
-                                     f"{len(SCRIPT_FONTS)} more scripts", warn)
+    found = (f"packaged Noto Sans (Latin incl. Indonesian and Vietnamese), optional fonts for "
+             f"{len(SCRIPT_FONTS) - len(missing)} of {len(SCRIPT_FONTS)} more scripts")
+    if not missing:
+        return Result("fonts", True, found)
+    packages = " ".join(dict.fromkeys(row.debian_packages[0] for row in missing))
+    return Result("fonts", True, f"{found}; no font for {', '.join(row.script for row in missing)}: names in these "
+                                 f"scripts are printed as \ufffd (U+FFFD) on invoices and receipts (the documents are "
+                                 f"still made); install {packages}, or copy the font files into storage.font_dir",
+                  warn=True)
+
+
+def check_ocr(cfg: Config, now: datetime) -> Result:
+    """Optional: without Tesseract, images of payment proofs are filed and shown to the bendahara unread."""
+    from ..adapters import ocr
+    usable, detail = ocr.status()
+    if usable:
+        return Result("ocr", True, f"{detail}: payment-proof images are read")
+    return Result("ocr", True, f"{detail}: payment-proof images will be filed unread (the digest says "
+                               f"'tidak terbaca (OCR tidak terpasang)'); PDF text layers are still read", warn=True)
 
 
 CHECKS: tuple[Callable[[Config, datetime], Result], ...] = (
-    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_templates)
+    check_config, check_imap, check_smtp, check_database, check_holidays, check_library, check_templates,
+    check_fonts, check_ocr)
 
 
 def results(cfg: Config, now: datetime) -> list[Result]:
@@ -174,10 +193,10 @@ def run_checks(cfg: Config, now: datetime) -> int:
     """Print one line per check; 0 when every check passed, else 1."""
     found = results(cfg, now)
     for r in found:
-        print(f"{'PASS' if r.ok else 'FAIL'}  {r.name:<9} {r.detail}", flush=True)
-        for name, text in r.warnings:
-            print(f"WARN  {name:<9} {text}", flush=True)
+        print(f"{r.status}  {r.name:<9} {r.detail}", flush=True)
     failed = [r.name for r in found if not r.ok]
+    warned = [r.name for r in found if r.ok and r.warn]
     print(f"{len(found) - len(failed)} of {len(found)} checks passed" + (f"; failed: {', '.join(failed)}" if failed
-                                                                          else ""))
+                                                                          else "")
+          + (f"; warning: {', '.join(warned)}" if warned else ""))
     return 1 if failed else 0

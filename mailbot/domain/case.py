@@ -221,10 +221,12 @@ def _zero_rate(case: Case, cmd: c.ZeroRate, ctx: Context):
 
 
 def _submit_proof(case: Case, cmd: c.SubmitProof, ctx: Context):
+    # What the proof says is told with the notices, so they wait for its reading (a few seconds at most).
     if case.state is State.EXPIRED:
-        return case, (fx.Notify("customer", "proof_after_expiry"),
-                      fx.Notify("petugas", "proof_after_expiry", attach="proof")), "payment proof received after expiry"
-    return case, (fx.Notify("customer", "proof_received"), fx.RefreshDigest()), "payment proof received"
+        then = (fx.Notify("customer", "proof_after_expiry"), fx.Notify("petugas", "proof_after_expiry", attach="proof"))
+        return case, (fx.ReadProof(cmd.files, then),), "payment proof received after expiry"
+    then = (fx.Notify("customer", "proof_received"), fx.RefreshDigest())
+    return case, (fx.ReadProof(cmd.files, then),), "payment proof received"
 
 
 def _approve(case: Case, cmd: c.ApprovePayment, ctx: Context):

@@ -47,3 +47,13 @@ class DeliverCorrection(Effect):
 @dataclass(frozen=True)
 class RefreshDigest(Effect):
     """A proof arrived: the bendahara digest has a new line (sent at once if configured)."""
+
+
+@dataclass(frozen=True)
+class ReadProof(Effect):
+    """Read the proof files once the mail's transaction has committed, then carry out `then` (the
+    acknowledgement, the digest) with what was read: when every file is read, or when the configured
+    wait is over, whichever comes first. A reading is evidence: it never changes the case."""
+
+    files: tuple[str, ...]
+    then: tuple[Effect, ...] = ()

@@ -1,8 +1,9 @@
 """Wiring: the IMAP watcher, the scheduler and the outbox sender in one asyncio process.
 
-`mailbot run` is `run_forever`: an IMAP watcher in a worker thread (imapclient is synchronous), the
-outbox sender and an APScheduler job on the event loop, SIGTERM/SIGINT to stop, SIGHUP to reload the
-templates. Tunables are the module constants below (deliberately not configuration):
+`mailbot run` is `run_forever`: an IMAP watcher in a worker thread (imapclient is synchronous), a
+payment-proof reader in another (OCR runs there, never in the intake), the outbox sender and an
+APScheduler job on the event loop, SIGTERM/SIGINT to stop, SIGHUP to reload the templates. Tunables are
+the module constants below (deliberately not configuration):
 
   IDLE_SECONDS               IDLE is re-issued after this long (RFC 2177: before 29 minutes); every
                              re-issue also looks at the whole mailbox, so it doubles as a slow poll.
@@ -10,6 +11,7 @@ templates. Tunables are the module constants below (deliberately not configurati
   SEND_INTERVAL              the sender looks at the outbox at least this often (deferred rows).
   SHUTDOWN_SECONDS           the mail in hand, the SMTP attempt in progress and a last drain of what
                              is due get this long together.
+  READER_IDLE                the proof reader looks at its queue at least this often.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ RECONNECT_FIRST = 1.0
 RECONNECT_MAX = 300.0
 SEND_INTERVAL = 5.0
 SHUTDOWN_SECONDS = 8.0
+READER_IDLE = 60.0
 LOCK_CHECK_SECONDS = 60.0
 JOB_TABLE = "apscheduler_jobs"          # APScheduler's own table, in the mailbot database
 JOB_ID = "mailbot-run-due"
@@ -70,10 +73,15 @@ async def run_once(app, clock: Clock) -> dict:
     handled mails, once durable and moved, wakes the sender, which keeps one SMTP connection."""
     smtp = session_for(app.cfg)
     lock = acquire_lock(app.cfg, app.engine)
+    queued, intake_over = threading.Event(), threading.Event()
+    app.proof_listeners.append(queued.set)
     try:
         release_claims(app, clock())
+        app.release_proof_claims(clock())
         result: dict = {}
         loop, wake, intake_done = asyncio.get_running_loop(), asyncio.Event(), asyncio.Event()
+        # Proofs are read beside the intake, from the first committed one: OCR never holds a mail up.
+        reader = asyncio.create_task(asyncio.to_thread(_read_until_done, app, clock, queued, intake_over))
         sending = asyncio.create_task(_send_while_intake(app, clock, smtp, wake, intake_done))
         try:
             result["mail"] = await asyncio.to_thread(fetch_once, app, clock,
@@ -85,6 +93,11 @@ async def run_once(app, clock: Clock) -> dict:
             intake_done.set()
             wake.set()
             sent = await sending
+            intake_over.set()
+            queued.set()
+        if not sent.deferred:               # the answers of the intake go now, while proofs are still read
+            sent.add(await drain(app, clock, smtp=smtp))
+        result["proofs"] = await reader
         result["jobs"] = await asyncio.to_thread(app.run_jobs, clock())
         made = await asyncio.to_thread(app.daily_backup, clock())
         if made:
@@ -94,8 +107,20 @@ async def run_once(app, clock: Clock) -> dict:
         result["outbox"] = sent.counts()
         return result
     finally:
+        app.proof_listeners.remove(queued.set)
         await smtp.close()
         lock.release()
+
+
+def _read_until_done(app, clock: Clock, queued: threading.Event, intake_over: threading.Event) -> int:
+    """`run --once`'s proof reader: every file queued during the intake, then return how many were read."""
+    read = 0
+    while True:
+        queued.clear()
+        read += app.read_proofs(clock)
+        if intake_over.is_set() and not app.proofs_waiting(clock()):
+            return read
+        queued.wait(0.5)
 
 
 async def _send_while_intake(app, clock: Clock, smtp, wake: asyncio.Event,
@@ -156,6 +181,7 @@ class Daemon:
         self._stop: asyncio.Event | None = None
         self._signals: list[int] = []
         self._backup: threading.Thread | None = None
+        self._proofs = threading.Event()             # set by a commit that queued proof files
 
     # --- life cycle -------------------------------------------------------------------------
     async def run(self) -> int:
@@ -163,6 +189,8 @@ class Daemon:
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         self.lock = acquire_lock(self.app.cfg, self.app.engine)
         release_claims(self.app, self.clock())
+        self.app.release_proof_claims(self.clock())
+        self.app.proof_listeners.append(self._proofs.set)
         scheduler = None
         try:
             _RUNNING["daemon"] = self
@@ -170,16 +198,19 @@ class Daemon:
             scheduler = self._start_scheduler()
             watcher = threading.Thread(target=self._watch, name="imap-watcher", daemon=True)
             watcher.start()
+            reader = threading.Thread(target=self._read_proofs, name="proof-reader", daemon=True)
+            reader.start()
             sender = asyncio.create_task(self._send_loop(), name="outbox-sender")
             i = self.app.cfg.imap
             log.info("action=started pid=%s mailbox=%s idle=%s poll_seconds=%s database=%s", os.getpid(),
                      self.identity, str(i.idle).lower(), i.poll_seconds, self.app.engine.dialect.name)
             await self._stop.wait()
-            await self._shutdown(scheduler, sender, watcher)
+            await self._shutdown(scheduler, sender, watcher, reader)
             return self.exit_code
         finally:
             if scheduler is not None and scheduler.running:
                 scheduler.shutdown(wait=False)
+            self.app.proof_listeners.remove(self._proofs.set)
             self._remove_signals()
             _RUNNING.pop("daemon", None)
             self.lock.release()
@@ -191,10 +222,12 @@ class Daemon:
         log.info("action=stopping reason=%s", reason)
         self.stopping.set()
         self._interrupt_idle()
+        self._proofs.set()
         self._stop.set()
         self._wake.set()
 
-    async def _shutdown(self, scheduler, sender: asyncio.Task, watcher: threading.Thread) -> None:
+    async def _shutdown(self, scheduler, sender: asyncio.Task, watcher: threading.Thread,
+                        reader: threading.Thread) -> None:
         started = time.monotonic()
         scheduler.shutdown(wait=False)
 
@@ -209,6 +242,9 @@ class Daemon:
         await asyncio.to_thread(watcher.join, left())
         if watcher.is_alive():
             log.warning("action=mail_abandoned reason=shutdown_timeout note=it_is_processed_again_at_next_start")
+        await asyncio.to_thread(reader.join, left())
+        if reader.is_alive():
+            log.warning("action=proof_reading_abandoned reason=shutdown_timeout note=it_is_read_again_at_next_start")
         if self.exit_code == 0:         # a lost lock: another instance may be sending these already
             await self._last_drain(started + SHUTDOWN_SECONDS)
         log.info("action=stopped exit=%s duration_ms=%d", self.exit_code, (time.monotonic() - started) * 1000)
@@ -326,6 +362,23 @@ class Daemon:
                     log.error("action=lock_lost note=another_instance_may_start; exiting so the supervisor restarts us")
                     self.exit_code = 1
                     self.request_stop("lock_lost")
+
+    # --- the proof reader (its own thread) ------------------------------------------------------------
+    def _read_proofs(self) -> None:
+        """Read every waiting proof file, send the notices whose wait is over, then sleep until a commit
+        queues more or the next wait ends. Never takes the work lock: OCR must not hold up the mail."""
+        while not self.stopping.is_set():
+            try:
+                self.app.read_proofs(self.clock, stop=self.stopping.is_set, after_each=self._wake_sender)
+                self._wake_sender()
+                due = self.app.next_proof_notice()
+                pause = READER_IDLE if due is None else (due - self.clock()).total_seconds() + 0.05
+            except Exception as exc:   # noqa: BLE001 - the database may be back next round
+                log.error("action=proof_reader_failed error=%s", _one_line(exc))
+                pause = SEND_INTERVAL
+            self._proofs.wait(min(max(pause, 0.05), READER_IDLE))
+            self._proofs.clear()
+        log.info("action=proof_reader_stopped")
 
     # --- the IMAP watcher (its own thread) ----------------------------------------------------------
     def _watch(self) -> None:
