@@ -110,6 +110,11 @@ class Nol(Keyword):
                      "layanan Rp0; kuitansi nol rupiah dan softcopy dikirim")
 
 
+def _text(line: kw.Line) -> str:
+    """What a keyword that takes the rest of the mail carries: its own line's words and everything below."""
+    return (line.args + "\n" + line.rest).strip()
+
+
 class Balas(Keyword):
     name, alias, syntax = "BALAS", "REPLY", "BALAS"
     stage = 95
@@ -117,7 +122,7 @@ class Balas(Keyword):
     takes_rest = always = True
 
     def process(self, sm: StaffMail, line: kw.Line):
-        text = (line.args + "\n" + line.rest).strip()
+        text = _text(line)
         if not text:
             return False, "BALAS tanpa isi: tulis pesan untuk pelanggan di bawah baris BALAS"
         sm.unit.notify(sm.row, "customer", "reply", message=text)
@@ -132,7 +137,7 @@ class Catatan(Keyword):
     takes_rest = always = True
 
     def process(self, sm: StaffMail, line: kw.Line):
-        text = (line.args + "\n" + line.rest).strip()
+        text = _text(line)
         if not text:
             return False, "CATATAN tanpa isi"
         sm.unit.event(sm.row, "note", sm.actor, text)
