@@ -331,12 +331,12 @@ def _nested(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("raw", [
-    _nested(1500),                                                     # overflows the stdlib parser
+    _nested(499),                                                      # as deep as the part bound lets in
     _nested(60),                                                       # deeper than we walk
     ("Message-ID: <a@b>\nContent-Type: text/plain; charset=" + "(" * 5000 + "x" + ")" * 5000 + "\n\nisi\n").encode(),
     ("Message-ID: <a@b>\nFrom: " + "(" * 5000 + "x" + ")" * 5000 + " <a@b.c>\n\nisi\n").encode(),
-    ("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 20000 + "\n\nisi\n").encode(),
-], ids=["mime-1500-deep", "mime-60-deep", "content-type-comments", "from-comments", "20000-encoded-words"])
+    ("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 9000 + "\n\nisi\n").encode(),
+], ids=["mime-499-deep", "mime-60-deep", "content-type-comments", "from-comments", "9000-encoded-words"])
 def test_pathological_structures_are_defects_not_crashes(raw):
     import time
     start = time.perf_counter()
@@ -344,6 +344,23 @@ def test_pathological_structures_are_defects_not_crashes(raw):
     assert time.perf_counter() - start < 10
     assert isinstance(m, ParsedMail)
     assert all(len(d) <= 200 for d in m.defects)
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (_nested(1500), "MIME parts"),
+    (("Message-ID: <a@b>\nSubject: " + "=?utf-8?Q?a?= " * 20000 + "\n\nisi\n").encode(), "header block"),
+    (b"From: a@b.c\n" + b"".join(b"X-H%d: v\n" % n for n in range(1200)) + b"\nisi\n", "header fields"),
+    (b"From: a@b.c\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain; "
+     + b";\n ".join(b"p%d=v" % n for n in range(2000)) + b"\n\nisi\n--B--\n", "MIME part"),
+], ids=["mime-1500-deep", "20000-encoded-words", "1200-fields", "part-parameter-flood"])
+def test_mail_over_a_bound_is_refused_before_parsing(raw, reason):
+    import time
+
+    from mailbot.inbound.parse import MailOverLimit
+    start = time.perf_counter()
+    with pytest.raises(MailOverLimit, match=reason):
+        parse_message(raw)
+    assert time.perf_counter() - start < 0.5
 
 
 def _mutations(raw: bytes, rng: random.Random, count: int):

@@ -60,6 +60,9 @@ class Unit:
     notices: dict[tuple, Notice] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)   # e.g. file deletions
     roots: dict[int, str | None] = field(default_factory=dict)             # case id -> thread root
+    # Files of the mail in hand that were not taken (over storage.max_attachment_mb, or of a type not
+    # accepted): {"filename", "size_mb", "reason"}; the answer to its sender says so.
+    rejected_files: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def today(self) -> date:
