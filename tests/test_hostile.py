@@ -173,17 +173,17 @@ def test_no_verdict_of_ours_lets_the_thread_code_decide(world, verdict):
     assert world.case(ref)["state"] == "cancelled"
 
 
-AMBIGUOUS = {
-    "address-as-display-name": b"petugas1@bps.go.id <mallory@bps.go.id>",
-    "two-angle-addresses": b"<petugas1@bps.go.id><mallory@bps.go.id>",
-    "semicolon": b"petugas1@bps.go.id;<mallory@bps.go.id>",
-    "quoted-display-name": b'"petugas1@bps.go.id" <mallory@bps.go.id>',
-    "two-mailboxes": b"petugas1@bps.go.id, mallory@bps.go.id",
+AMBIGUOUS = {   # the From line, and the address in angle brackets (the first, where there are several)
+    "address-as-display-name": (b"petugas1@bps.go.id <mallory@bps.go.id>", "mallory@bps.go.id"),
+    "two-angle-addresses": (b"<petugas1@bps.go.id><mallory@bps.go.id>", "petugas1@bps.go.id"),
+    "semicolon": (b"petugas1@bps.go.id;<mallory@bps.go.id>", "mallory@bps.go.id"),
+    "quoted-display-name": (b'"petugas1@bps.go.id" <mallory@bps.go.id>', "mallory@bps.go.id"),
+    "two-mailboxes": (b"petugas1@bps.go.id, mallory@bps.go.id", "petugas1@bps.go.id"),
 }
 
 
-@pytest.mark.parametrize("frm", AMBIGUOUS.values(), ids=AMBIGUOUS.keys())
-def test_an_ambiguous_from_never_commands(world, frm):
+@pytest.mark.parametrize("frm, real", AMBIGUOUS.values(), ids=AMBIGUOUS.keys())
+def test_an_ambiguous_from_never_commands(world, frm, real):
     """DKIM passes for bps.go.id (mallory has an account there too); BATAL must not cancel."""
     ref = open_case(world)
     note = latest(world, P1, ref)
@@ -200,7 +200,9 @@ def test_an_ambiguous_from_never_commands(world, frm):
     # Still filed: recorded, kept, and moved out of the inbox like any handled mail.
     assert inbound_rows(world)[-1].outcome == "refused"
     assert any(b"BATAL permintaan palsu" in m for m in world.imap.list_messages("Processed"))
-    assert any(e["kind"] == "refused_sender" for e in world.case(ref)["events"])
+    refused = [e for e in world.case(ref)["events"] if e["kind"] == "refused_sender"]
+    assert [e["actor"] for e in refused] == [real]           # the address is the one in angle brackets
+    assert "mallory@bps.go.id" in body_of(refusals(world, P1)[0])
 
 
 def test_the_display_name_trick_with_a_valid_thread_code_and_no_verdict_commands_nothing(world):
@@ -282,7 +284,7 @@ def test_rows_that_cannot_be_sent_never_stop_the_drain(world):
 
     from sqlalchemy import update
     with world.app.sessions.begin() as s:
-        for n, rcpt in enumerate(("x<korban@evil.com>@example.com", "rusak@example.com")):
+        for n, rcpt in enumerate(('"x, korban@evil.com, y"@example.com', "rusak@example.com")):
             db.add_outbox(s.connection(), message_id=f"lama{n}@mailbot.bps.go.id", case_id=None, kind="customer:ack",
                           sender="diseminasi1600@bps.go.id", recipients=(rcpt,), subject=f"lama {n}",
                           raw=b"Subject: lama\r\n\r\nisi\r\n", at=datetime.now(timezone.utc))
@@ -297,6 +299,33 @@ def test_rows_that_cannot_be_sent_never_stop_the_drain(world):
     assert any("never handed to SMTP" in b for b in failed) and any("JSONDecodeError" in b for b in failed)
     world.smtp.clear()
     assert world.run_once()["outbox"] == {"sent": 0, "deferred": 0, "failed": 0}
+
+
+def test_the_upgrade_never_splits_a_quoted_address_of_a_row_queued_before_it(db_url):
+    """Migration 0003 turns the joined recipient field of older rows into a list: a staff list is
+    split, a quoted local part full of commas is not (the sender then refuses it whole)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailbot.adapters import migrations
+    from mailbot.adapters.db import make_engine
+    engine = make_engine(db_url)
+    command.upgrade(migrations._alembic_config(engine), "0002")
+    now = datetime.now(JAKARTA)
+    table = db.OutboxRow.__table__
+    with engine.begin() as conn:            # the table as revision 0002 left it
+        for n, recipient in enumerate(("petugas1@bps.go.id, petugas2@bps.go.id",
+                                       '"x, victim3@evil.com, y"@example.com', "budi@gmail.com")):
+            conn.execute(text("INSERT INTO outbox (message_id, kind, sender, recipient, subject, raw, status, "
+                              "attempts, next_attempt_at, created_at, last_error) VALUES (:mid, 'customer:ack', "
+                              "'d@bps.go.id', :rcpt, 's', :raw, 'pending', 0, :at, :at, '')"),
+                         {"mid": f"m{n}@x", "rcpt": recipient, "raw": b"x", "at": now.replace(tzinfo=None)})
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        got = dict(conn.execute(select(table.c.message_id, table.c.recipients)).all())
+    engine.dispose()
+    assert [db.recipients_of(got[f"m{n}@x"]) for n in range(3)] == [
+        ["petugas1@bps.go.id", "petugas2@bps.go.id"], ['"x, victim3@evil.com, y"@example.com'], ["budi@gmail.com"]]
 
 
 def test_a_quoted_local_part_full_of_commas_reaches_no_one_else(world):

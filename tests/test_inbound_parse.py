@@ -504,3 +504,26 @@ def test_strip_quote_is_linear_on_hostile_input():
 def test_html_list_items_wrapped_in_paragraphs_keep_their_bullets():
     text = html_to_text("<ol><li><p>Sumsel Dalam Angka</p></li><li><p>Statistik Daerah</p></li><li></li></ol><div>Salam</div>")
     assert text == "1. Sumsel Dalam Angka\n\n2. Statistik Daerah\n\nSalam"
+
+
+def test_a_flood_of_part_headers_is_refused_before_the_parser_reads_it():
+    """500 parts with 40 KiB of parameters each (20 MB): refused on the raw bytes, in well under a second
+    (the parser alone would take about two)."""
+    import time
+
+    from mailbot.inbound.parse import MailOverLimit
+    part = b"--B\nContent-Type: application/pdf; " + b";\n ".join(b"p%d=v" % n for n in range(4500)) + b"\n\n%PDF\n"
+    raw = b"From: a@b.c\nContent-Type: multipart/mixed; boundary=B\n\n" + part * 499 + b"--B--\n"
+    start = time.perf_counter()
+    with pytest.raises(MailOverLimit, match="MIME part"):
+        parse_message(raw)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_an_absurd_message_id_is_kept_as_a_hash_and_never_as_a_thread():
+    long_id = "<" + "a" * 2000 + "@example.com>"
+    raw = f"From: a@b.c\nMessage-ID: {long_id}\nIn-Reply-To: {long_id}\nReferences: <ok@x.com> {long_id}\n\nisi\n"
+    m = parse_message(raw.encode())
+    assert m.message_id.startswith("long:") and len(m.message_id) <= 250
+    assert m.message_id == parse_message(raw.encode()).message_id          # the same mail again: the same key
+    assert m.in_reply_to == () and m.references == ("ok@x.com",)

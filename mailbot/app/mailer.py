@@ -82,8 +82,9 @@ def _queue(unit: Unit, notice: Notice) -> None:
            "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
            "audience": audience, "rejected_files": [], "attachment_limit_mb": _mb(cfg.storage.max_attachment_mb),
            **notice.extra}
-    if audience == "customer" and notice.to in (None, (unit.trigger_sender,)) and not unit.scheduled:
-        ctx["rejected_files"] = unit.rejected_files     # what the customer sent us and we could not take
+    addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
+    if audience == "customer" and addresses == [unit.trigger_sender] and not unit.scheduled:
+        ctx["rejected_files"] = unit.rejected_files     # what they sent us and we could not take
     if audience != "customer" and row is not None:
         ctx["keywords"] = unit.app.keywords.applicable(State(row.state))
     subject, body = unit.app.templates.render_mail(template, lang, **ctx)
@@ -91,7 +92,6 @@ def _queue(unit: Unit, notice: Notice) -> None:
     if audience in ("petugas", "bendahara") and row is not None:
         subject = f"{subject} (kode {row.thread_token})"
     kind = f"{audience}:{template}"
-    addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
     for bad in [a for a in addresses if not valid_address(a)]:
         # Never into an envelope: a quoted local part such as "x, victim@evil.example"@example.com is
         # a legal address that would reach someone else once anything split it at its commas.

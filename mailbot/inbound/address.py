@@ -54,7 +54,7 @@ def read_from(value: str, decode: Callable[[str], str] = lambda s: s) -> FromLin
     elif broken:
         problem = "baris From tidak lengkap (tanda kutip, kurung atau < > tidak ditutup)"
     elif multiple:
-        problem = "baris From memuat lebih dari satu alamat"
+        problem = f"baris From memuat lebih dari satu alamat ({', '.join(shown[:5])})"
     elif any(a != address for a in shown):
         problem = f"nama tampilan From memuat alamat lain ({next(a for a in shown if a != address)})"
     else:

@@ -10,6 +10,7 @@ import email.utils
 import hashlib
 import mimetypes
 import re
+from dataclasses import replace
 from email.errors import InvalidBase64LengthDefect
 from email.message import Message
 
@@ -637,6 +638,8 @@ def parse_message(raw: bytes) -> ParsedMail:
     raw_froms = [_repair_8bit(str(v), "from", defects) for k, v in msg.raw_items() if k.lower() == "from"]
     line = read_from(_unfold(raw_froms[0]), _decode_words) if raw_froms else None
     from_addr = line.address if line else ""
+    if len(from_addr) > 320:               # no address is this long (RFC 5321: 254); the columns hold 320
+        from_addr, line = from_addr[:320], replace(line, problem=line.problem or "alamat From terlalu panjang")
     parsed_from = addrs("from")
     from_name = next((n for n, a in parsed_from if a == from_addr), "") or (line.name if line else "")
     from_problem = ("header From tidak tunggal: lebih dari satu header From" if len(raw_froms) > 1

@@ -5,6 +5,7 @@ Revises: 0002
 Create Date: 2026-12-07 09:30:00
 """
 import json
+import re
 
 from alembic import op
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
+
+_PLAIN = re.compile(r'^[^\s"<>(),;:@\\\[\]]+@[^\s"<>(),;:@\\\[\]]+$')
 
 
 def upgrade() -> None:
@@ -25,16 +28,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_cause_domain'), ['cause_domain'], unique=False)
     with op.batch_alter_table('inbound', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_sha256', sa.String(length=64), nullable=True))
-    # Rows written before: their recipient field was a list joined by ", " (addresses were not yet
-    # checked, so a quoted local part could hold that separator; such a row is split as the old
-    # sender split it, which is what it would have been sent to).
+    # Rows written before held a staff list joined by ", ". Addresses were not checked then, so a
+    # quoted local part could hold that separator ('"x, victim@evil.com, y"@example.com'): a field is
+    # split only when every piece is a plain address; otherwise it stays one recipient, which the
+    # sender refuses to hand to SMTP.
     conn = op.get_bind()
     outbox = sa.table('outbox', sa.column('id', sa.Integer), sa.column('recipient', sa.Text),
                       sa.column('recipients', sa.Text))
     rows = conn.execute(sa.select(outbox.c.id, outbox.c.recipient)).all()
     for row_id, recipient in rows:
+        pieces = recipient.split(", ")
+        if not all(_PLAIN.match(p) for p in pieces):
+            pieces = [recipient]
         conn.execute(outbox.update().where(outbox.c.id == row_id)
-                     .values(recipients=json.dumps(recipient.split(", "), ensure_ascii=False)))
+                     .values(recipients=json.dumps(pieces, ensure_ascii=False)))
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.alter_column('recipients', existing_type=sa.Text(), server_default=None, existing_nullable=False)
 
