@@ -122,7 +122,7 @@ class Schedule:
     warn_working_days: int = 2
     digest_on_proof: bool = False
     max_auto_replies_per_day: int = 10            # per sender address, its +tag ignored
-    max_auto_replies_per_domain_per_day: int = 100
+    max_auto_replies_per_domain_per_day: int = 500
     max_new_cases_per_day: int = 5                # per sender; more requests are filed to the latest case
     max_staff_notices_per_sender_per_day: int = 20
 
@@ -500,7 +500,7 @@ def _schedule(t: _Table) -> Schedule:
         warn_working_days=t.integer("warn_working_days", 2, 0, 10),
         digest_on_proof=t.flag("digest_on_proof", False),
         max_auto_replies_per_day=t.integer("max_auto_replies_per_day", 10, 1, 1000),
-        max_auto_replies_per_domain_per_day=t.integer("max_auto_replies_per_domain_per_day", 100, 1, 100000),
+        max_auto_replies_per_domain_per_day=t.integer("max_auto_replies_per_domain_per_day", 500, 1, 100000),
         max_new_cases_per_day=t.integer("max_new_cases_per_day", 5, 1, 1000),
         max_staff_notices_per_sender_per_day=t.integer("max_staff_notices_per_sender_per_day", 20, 1, 10000),
     )
