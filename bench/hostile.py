@@ -413,9 +413,10 @@ def line_before(log: Path, at: float) -> str:
     return last[:200]
 
 
-def log_facts(log: Path) -> dict:
-    """From the run's own log: the longest gap between two handled mails, and crashed sends."""
-    stamps, sends_crashed = [], 0
+def log_facts(log: Path, ordinary_id: str) -> dict:
+    """From the run's own log: the longest gap between two handled mails, crashed sends, and when the
+    ordinary request was handled and its acknowledgement sent."""
+    stamps, sends_crashed, handled, answered = [], 0, None, None
     for line in log.read_text(errors="replace").splitlines():
         m = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ mailbot action=(\w+)(.*)", line)
         if not m:
@@ -426,8 +427,13 @@ def log_facts(log: Path) -> dict:
                           "reply_suppressed", "notice_suppressed", "recipient_invalid", "claims_released"):
             stamps.append(at)
         sends_crashed += action == "send_crashed"
+        if handled is None and f"message_id={ordinary_id} " in m.group(3):
+            handled = at
+        if answered is None and action == "sent" and f"to={ORDINARY} " in m.group(3):
+            answered = at
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    return {"slowest": max(gaps, default=0.0), "send_crashes": sends_crashed}
+    return {"slowest": max(gaps, default=0.0), "send_crashes": sends_crashed, "handled": handled,
+            "answered": answered}
 
 
 # Why a mail may be quarantined on purpose: over a bound, not a mail at all, no sender to file it under.
@@ -514,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         handled, dups, quars = accounted(work / "mailbot.sqlite3", uids)
         in_inbox = left
         vanished = len(uids) - len(handled | dups | quars) - in_inbox
-        facts = log_facts(log)
+        ordinary_id = re.search(rb"Message-ID: <([^>]+)>", ordinary).group(1).decode()
+        facts = log_facts(log, ordinary_id)
         reasons = quarantine_reasons(work / "mailbot.sqlite3")
         unexpected = sum(n for r, n in reasons.items() if not r.startswith(EXPECTED))
         ordinary_uid = uids[-1]
@@ -538,7 +545,10 @@ def main(argv: list[str] | None = None) -> int:
         answered = "at" in found
         print(f"ordinary request: {'answered' if answered else 'NOT answered'}"
               + (f", its acknowledgement at the SMTP server {found['at'] - started:.1f} s after the run started"
-                 if answered else "") + f" (handled: {ordinary_uid in handled})")
+                 if answered else "") + f" (recorded: {ordinary_uid in handled})")
+        if facts["handled"] and facts["answered"]:
+            print(f"  handled {facts['handled'] - started_wall:.1f} s into the run (it is the last mail of "
+                  f"{len(raws)}), its acknowledgement sent {1000 * (facts['answered'] - facts['handled']):.0f} ms later")
         print(f"slowest single mail (longest gap between two handled mails in the log): {facts['slowest']:.2f} s "
               f"(target < 1 s)")
         peak_mib = peak.get("kb", 0) / 1024
