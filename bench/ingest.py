@@ -195,15 +195,19 @@ def phase_times(log: Path) -> dict[str, float]:
 
 
 _FLOOR = r"""
-import asyncio, sqlite3, sys, time
+import asyncio, json, sqlite3, sys, time
 import aiosmtplib
-rows = sqlite3.connect(sys.argv[1]).execute("SELECT sender, recipient, raw FROM outbox ORDER BY id").fetchall()
+con = sqlite3.connect(sys.argv[1])
+try:            # the envelope as a JSON list; a release from before it kept one string joined by ", "
+    rows = [(s, json.loads(r), raw) for s, r, raw in con.execute("SELECT sender, recipients, raw FROM outbox ORDER BY id")]
+except sqlite3.OperationalError:
+    rows = [(s, r.split(", "), raw) for s, r, raw in con.execute("SELECT sender, recipient, raw FROM outbox ORDER BY id")]
 async def main():
     smtp = aiosmtplib.SMTP(hostname=sys.argv[2], port=int(sys.argv[3]))
     await smtp.connect()
     t0, c0 = time.perf_counter(), time.process_time()
-    for sender, recipient, raw in rows:
-        await smtp.sendmail(sender, recipient.split(", "), raw)
+    for sender, recipients, raw in rows:
+        await smtp.sendmail(sender, recipients, raw)
     print(time.perf_counter() - t0, time.process_time() - c0)
     await smtp.quit()
 asyncio.run(main())

@@ -122,7 +122,10 @@ class Schedule:
     id_retention_days: int = 90                # identity documents deleted this long after the case ends
     warn_working_days: int = 2
     digest_on_proof: bool = False
-    max_auto_replies_per_day: int = 10
+    max_auto_replies_per_day: int = 10            # per sender address, its +tag ignored
+    max_auto_replies_per_domain_per_day: int = 500
+    max_new_cases_per_day: int = 5                # per sender; more requests are filed to the latest case
+    max_staff_notices_per_sender_per_day: int = 20
     proof_wait_seconds: int = 10               # the proof's acknowledgement and digest wait this long for its reading
 
 
@@ -521,6 +524,9 @@ def _schedule(t: _Table) -> Schedule:
         digest_on_proof=t.flag("digest_on_proof", False),
         max_auto_replies_per_day=t.integer("max_auto_replies_per_day", 10, 1, 1000),
         proof_wait_seconds=t.integer("proof_wait_seconds", 10, 0, 300),
+        max_auto_replies_per_domain_per_day=t.integer("max_auto_replies_per_domain_per_day", 500, 1, 100000),
+        max_new_cases_per_day=t.integer("max_new_cases_per_day", 5, 1, 1000),
+        max_staff_notices_per_sender_per_day=t.integer("max_staff_notices_per_sender_per_day", 20, 1, 10000),
     )
 
 

@@ -23,7 +23,7 @@ PASSES = {
     "spf": f"{OURS}; spf=pass smtp.mailfrom={P1}",
     "dmarc": f"{OURS}; dmarc=pass header.from=bps.go.id",
     "dkim-by-header-i": f"{OURS}; dkim=pass header.i=@bps.go.id",
-    "one-of-several": f"{OURS}; dkim=none; spf=fail smtp.mailfrom={P1}; dmarc=pass header.from=bps.go.id",
+    "one-of-several": f"{OURS}; dkim=none; spf=neutral smtp.mailfrom={P1}; dmarc=pass header.from=bps.go.id",
     "comments-and-version": f"{OURS} 1; dkim=pass (2048-bit key; unprotected) header.d=bps.go.id "
                             "header.b=\"AbC+/=\"",
     "authserv-id-case": "MX.BPS.GO.ID; dkim=PASS header.d=BPS.go.id",
@@ -44,6 +44,11 @@ REFUSED = {
     "neutral-softfail": ((f"{OURS}; dkim=neutral header.d=bps.go.id; spf=softfail smtp.mailfrom={P1}",),
                          "tidak lulus"),
     "no-result": ((f"{OURS}; none",), "tidak lulus"),
+    # DESIGN §5: our fail for the From domain refuses, whatever pass stands beside it.
+    "pass-beside-fail": ((f"{OURS}; dkim=none; spf=fail smtp.mailfrom={P1}; dmarc=pass header.from=bps.go.id",),
+                         "spf=fail"),
+    "dkim-pass-beside-softfail": ((f"{OURS}; dkim=pass header.d=bps.go.id; spf=softfail smtp.mailfrom={P1}",),
+                                  "spf=softfail"),
     "other-authserv-id": (("evil.example; dkim=pass header.d=bps.go.id",), "bukan dari server kantor"),
     "authserv-id-suffix": ((f"{OURS}.evil.example; dkim=pass header.d=bps.go.id",), "bukan dari server kantor"),
     # The sender can only write headers BELOW the one our server prepends.
@@ -86,12 +91,14 @@ def test_second_from_header_is_refused():
     """DKIM covers the last From header, we read the first: an insider could prepend a petugas."""
     mail = parsed(f"{OURS}; dkim=pass header.d=bps.go.id", frm="staf.umum@bps.go.id", extra=f"From: {P1}\r\n")
     assert mail.from_addr == P1
-    assert authenticated(mail, OURS) == (False, "header From tidak tunggal")
+    ok, why = authenticated(mail, OURS)
+    assert not ok and why.startswith("header From tidak tunggal"), why
 
 
 def test_two_addresses_in_from_are_refused():
     mail = parsed(f"{OURS}; dkim=pass header.d=bps.go.id", frm=f"{P1}, evil@evil.example")
-    assert authenticated(mail, OURS) == (False, "header From tidak tunggal")
+    ok, why = authenticated(mail, OURS)
+    assert not ok and why.startswith("header From tidak tunggal"), why
 
 
 def test_display_name_with_comma_is_one_address():
@@ -119,3 +126,25 @@ def test_lone_sender_written_header_with_our_id_cannot_be_told_apart():
     # With the assumption met, our header is on top and the same forgery is ignored:
     assert not authenticated(parsed(f"{OURS}; dkim=none; spf=none", f"{OURS}; dkim=pass header.d=bps.go.id"),
                              OURS)[0]
+
+
+FAIL_OR_NONE = {
+    "dkim-fail": ("dkim=fail header.d=bps.go.id", "fail"),
+    "spf-fail": (f"spf=fail smtp.mailfrom={P1}", "fail"),
+    "spf-softfail": ("spf=softfail smtp.mailfrom=bps.go.id", "fail"),
+    "dmarc-fail": ("dmarc=fail header.from=bps.go.id", "fail"),
+    "fail-for-another-domain": ("dkim=fail header.d=lists.example.org", "none"),
+    "none": ("dkim=none; spf=none smtp.mailfrom=bps.go.id", "none"),
+    "neutral": (f"spf=neutral smtp.mailfrom={P1}", "none"),
+    "temperror": ("dkim=temperror header.d=bps.go.id", "none"),
+    "permerror": ("dkim=permerror header.d=bps.go.id", "none"),
+    "pass": ("dkim=pass header.d=bps.go.id", "pass"),
+}
+
+
+@pytest.mark.parametrize("result, expected", FAIL_OR_NONE.values(), ids=FAIL_OR_NONE.keys())
+def test_our_verdict_is_pass_fail_or_none(result, expected):
+    """DESIGN §5's three cases: our pass vouches, our fail refuses whatever token, nothing of ours
+    leaves it to the token."""
+    from mailbot.inbound.auth import verdict
+    assert verdict(parsed(f"{OURS}; {result}"), OURS).result == expected

@@ -10,7 +10,6 @@ import signal
 import threading
 import time
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 import pytest

@@ -105,3 +105,61 @@ def test_text_keeps_every_line_and_character():
     assert m.get_body(("plain",)).get_content() == text
     assert m["From"].addresses[0].display_name == "Badan Pusat Statistik — Sumsel"
     assert max(len(line) for line in built.raw.split(b"\n")) <= 78
+
+
+# --- issue 14: no line over RFC 5322's 998 octets, whatever the customer wrote ------------------------
+
+def test_no_line_of_any_mail_exceeds_998_octets_and_every_subject_reads_back_whole():
+    import random
+
+    rng = random.Random(14)
+    alphabet = ["a", "é", "—", " ", "x" * 50, "用", "=?", "?=", "\t", ";", '"']
+    for n in range(300):
+        letters = alphabet if n % 3 else [a for a in alphabet if a.isascii()]   # a third all ASCII
+        subject = "".join(rng.choice(letters) for _ in range(rng.randrange(0, 1500)))
+        # (a file name wrapped in quotes reads back unquoted: the email package's doing, not a case here)
+        name = "".join(rng.choice(alphabet[:-1]) for _ in range(rng.randrange(0, 300)))
+        refs = tuple(f"{'r' * rng.randrange(1, 300)}{k}@example.com" for k in range(rng.randrange(0, 30)))
+        env = _env(in_reply_to="i" * rng.randrange(1, 3000) + "@example.com", references=refs,
+                   to=tuple(f"user{k}@example.com" for k in range(rng.randrange(1, 40))))
+        built = build_message(env, subject, "isi", from_addr="d@bps.go.id", from_name="BPS",
+                              attachments=(FilePart(name or "a.pdf", b"%PDF"),))
+        assert max(len(line) for line in built.raw.splitlines()) <= 998, n
+        m = parsed(built)
+        assert " ".join(str(m["Subject"]).split()) == " ".join(subject.split()), n
+        filename = next(m.iter_attachments()).get_filename()
+        assert " ".join(filename.split()) == " ".join((name or "a.pdf").split()), n
+
+
+def test_an_absurd_message_id_is_not_threaded_on():
+    env = _env(in_reply_to="a" * 2000 + "@example.com", references=("root@gmail.com", "b" * 251 + "@x.com"))
+    m = parsed(build_message(env, "Jawaban", "isi", from_addr="d@bps.go.id", from_name="BPS"))
+    assert "In-Reply-To" not in m and m["References"] == "<root@gmail.com>"
+    fine = _env(in_reply_to="a" * 230 + "@example.com")
+    assert parsed(build_message(fine, "Jawaban", "isi", from_addr="d@bps.go.id", from_name="BPS"))["In-Reply-To"] \
+        == "<" + "a" * 230 + "@example.com>"
+
+
+def test_a_non_ascii_address_is_written_as_utf8_and_an_internationalised_domain_as_a_labels():
+    from email import message_from_string
+    built = build_message(_env(to=("büdi@example.com",)), "Jawaban", "isi", from_addr="d@bps.go.id", from_name="B")
+    head = message_from_string(built.raw.decode("utf-8"), policy=policy.default)          # RFC 6532
+    assert head["To"].addresses[0].addr_spec == "büdi@example.com" and b"=?" not in built.raw.split(b"\nSubject")[0]
+    idn = build_message(_env(to=("budi@bücher.de",)), "Jawaban", "isi", from_addr="d@bps.go.id", from_name="B")
+    assert idn.raw.isascii() and parsed(idn)["To"].addresses[0].addr_spec == "budi@xn--bcher-kva.de"
+
+
+def test_a_long_subject_is_shortened_at_a_word_and_says_so():
+    from mailbot.outbound.mail import MAX_SUBJECT, short_subject
+    short = short_subject("Permintaan " + "publikasi " * 200)
+    assert len(short) <= MAX_SUBJECT and short.endswith("publikasi…")
+    assert short_subject("x" * 1500) == "x" * (MAX_SUBJECT - 1) + "…"
+    assert short_subject("Permintaan   publikasi\n2025") == "Permintaan publikasi 2025"
+
+
+def test_a_subject_word_too_long_for_a_line_is_folded_as_encoded_words():
+    for subject in ("x" * 1500, "Permintaan " + "y" * 300 + " 2025"):
+        built = build_message(_env(), subject, "isi", from_addr="d@bps.go.id", from_name="BPS")
+        head = built.raw.split(b"\n\n", 1)[0]
+        assert max(len(line) for line in head.splitlines()) <= 78
+        assert str(parsed(built)["Subject"]) == subject

@@ -151,7 +151,7 @@ def test_one_petugas_refused_at_rcpt_the_others_still_get_the_notice_and_it_is_r
         deliver_requests(world, CUSTOMERS[:1])
         assert world.run_once()["outbox"] == {"sent": 2, "deferred": 0, "failed": 0}
         notice = next(r for r in outbox(world) if r.kind.startswith("petugas:"))
-        assert db.recipients_of(notice.recipient) == list(PETUGAS)
+        assert db.recipients_of(notice) == list(PETUGAS)
         assert notice.status == "sent" and gone in notice.last_error and "550" in notice.last_error
         assert [m.rcpt_tos for m in smtp.messages if PETUGAS[0] in m.rcpt_tos] == [(PETUGAS[0],)]
         events = world.case(world.cases()[0]["ref"])["events"]

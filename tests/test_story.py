@@ -368,13 +368,13 @@ def test_tagih_with_simponi_billing_code(world):
     text = body_of(latest(world, P1, "Hasil perintah"))
     assert "GAGAL" in text and "tanggal kedaluwarsa kode billing" in text
     assert world.case(ref)["state"] == "preparing"
-    staff_reply(world, P1, note, "TAGIH BILLING 820261130000123 2026-12-07")
+    staff_reply(world, P1, note, "TAGIH BILLING 820261130000123 2099-12-07")
     case = world.case(ref)
     assert case["state"] == "invoiced"
     invoice_mail = latest(world, CUSTOMER, "Invoice")
-    assert "820261130000123" in body_of(invoice_mail) and "7 Desember 2026" in body_of(invoice_mail)
+    assert "820261130000123" in body_of(invoice_mail) and "7 Desember 2099" in body_of(invoice_mail)
     pdf_text = pdf_to_text(attachments_of(invoice_mail)[0][1])
-    assert "820261130000123" in pdf_text and "7 Desember 2026" in pdf_text
+    assert "820261130000123" in pdf_text and "7 Desember 2099" in pdf_text
     assert "1234567890" not in pdf_text                  # the billing code replaces the bank transfer
 
 

@@ -104,6 +104,9 @@ class InboundRow(Base):
     verdict: Mapped[str] = mapped_column(String(20), default="")      # human, machine, bounce, own, …
     outcome: Mapped[str] = mapped_column(String(30), default="")      # what was done
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The author's headers and body (ParsedMail.content_sha256): another mail under a Message-ID we know
+    # is told apart from the same mail again. None on rows older than the column.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class FileRow(Base):
@@ -145,8 +148,14 @@ class OutboxRow(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     sender: Mapped[str] = mapped_column(String(320))
-    # A customer, or a whole staff list in one mail: see recipient_field / recipients_of.
+    # For people to read: a customer, or a whole staff list joined by ", " (never split again).
     recipient: Mapped[str] = mapped_column(Text, index=True)
+    # The envelope recipients, a JSON list: what the sender hands to SMTP (see recipients_of).
+    recipients: Mapped[str] = mapped_column(Text, default="[]")
+    # Whose mail caused this one: the sender's address without its +tag, and its domain (None for
+    # mail the scheduler or the command line sent). The daily caps count by these.
+    cause: Mapped[str | None] = mapped_column(String(320), index=True)
+    cause_domain: Mapped[str | None] = mapped_column(String(255), index=True)
     subject: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)   # pending, sent, failed
@@ -158,17 +167,20 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-RECIPIENT_SEP = ", "
-
-
 def recipient_field(addresses: tuple[str, ...]) -> str:
-    """What an outbox row's `recipient` holds for these envelope recipients."""
-    return RECIPIENT_SEP.join(addresses)
+    """What an outbox row's `recipient` shows people for these envelope recipients."""
+    return ", ".join(addresses)
 
 
-def recipients_of(recipient: str) -> list[str]:
-    """The envelope recipients of an outbox row."""
-    return recipient.split(RECIPIENT_SEP)
+def recipients_field(addresses: tuple[str, ...]) -> str:
+    """What an outbox row's `recipients` holds: the list itself, never a string to split."""
+    return json.dumps(list(addresses), ensure_ascii=False)
+
+
+def recipients_of(row_or_field: "OutboxRow | str") -> list[str]:
+    """The envelope recipients of an outbox row (or of its `recipients` field)."""
+    field = row_or_field if isinstance(row_or_field, str) else row_or_field.recipients
+    return list(json.loads(field or "[]"))
 
 
 class DocumentRow(Base):
@@ -445,21 +457,25 @@ def add_event(conn: Connection, case_id: int | None, at: datetime, kind: str, ac
     conn.execute(_EVENT_INSERT, {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "detail": detail})
 
 
-def add_outbox(conn: Connection, *, message_id: str, case_id: int | None, kind: str, sender: str, recipient: str,
-               subject: str, raw: bytes, at: datetime) -> None:
+def add_outbox(conn: Connection, *, message_id: str, case_id: int | None, kind: str, sender: str,
+               recipients: tuple[str, ...], subject: str, raw: bytes, at: datetime, cause: str | None = None,
+               cause_domain: str | None = None) -> None:
     """A mail ready to send, due at once."""
     conn.execute(_OUTBOX_INSERT, {"message_id": message_id, "case_id": case_id, "kind": kind, "sender": sender,
-                                  "recipient": recipient, "subject": subject, "raw": raw, "status": "pending",
-                                  "attempts": 0, "next_attempt_at": at, "created_at": at, "last_error": ""})
+                                  "recipient": recipient_field(recipients), "recipients": recipients_field(recipients),
+                                  "subject": subject, "raw": raw, "status": "pending", "attempts": 0,
+                                  "next_attempt_at": at, "created_at": at, "last_error": "", "cause": cause,
+                                  "cause_domain": cause_domain})
 
 
 def add_inbound(conn: Connection, *, message_id: str, uid: int | None, uidvalidity: int | None, sender: str,
-                subject: str, verdict: str, at: datetime, raw_path: str = "", outcome: str = "") -> int:
+                subject: str, verdict: str, at: datetime, raw_path: str = "", outcome: str = "",
+                content_sha256: str | None = None) -> int:
     """The exactly-once record of a mail taken from the mailbox; its id."""
     return conn.execute(_INBOUND_INSERT, {
-        "message_id": message_id, "uid": uid, "uidvalidity": uidvalidity, "sender": sender,
+        "message_id": message_id, "uid": uid, "uidvalidity": uidvalidity, "sender": sender[:320],
         "subject": subject[:2000], "verdict": verdict, "raw_path": raw_path, "outcome": outcome,
-        "received_at": at}).inserted_primary_key[0]
+        "received_at": at, "content_sha256": content_sha256}).inserted_primary_key[0]
 
 
 def finish_inbound(conn: Connection, inbound_id: int, outcome: str, case_id: int | None) -> None:
@@ -469,6 +485,11 @@ def finish_inbound(conn: Connection, inbound_id: int, outcome: str, case_id: int
 
 def inbound_known(conn: Connection, message_id: str) -> bool:
     return conn.scalar(_INBOUND_KNOWN, {"message_id": message_id}) is not None
+
+
+def inbound_by_message_id(conn: Connection, message_id: str):
+    """(id, case_id, content_sha256) of the mail recorded under this Message-ID, or None."""
+    return conn.execute(_INBOUND_BY_ID, {"message_id": message_id}).first()
 
 
 def cases_by_message_id(conn: Connection, message_ids: list[str]) -> dict[str, int]:
@@ -487,9 +508,22 @@ def latest_mail_from(conn: Connection, case_id: int, sender: str) -> str | None:
     return conn.scalar(_LATEST_MAIL_FROM, {"case": case_id, "sender": sender})
 
 
-def mails_to_since(conn: Connection, recipient: str, since: datetime, kinds: list[str]) -> int:
-    """How many outbox rows of these kinds went (or wait to go) to `recipient` since `since`."""
-    return conn.scalar(_MAILS_TO_SINCE, {"to": recipient, "since": since, "kinds": kinds}) or 0
+def mails_caused_since(conn: Connection, since: datetime, *, kinds: list[str] | None = None,
+                       kind_prefix: str | None = None, cause: str | None = None, domain: str | None = None) -> int:
+    """How many outbox rows of these kinds (or of kinds starting with `kind_prefix`) the mail of one
+    sender (`cause`, the address without +tag) or of one domain caused since `since`."""
+    if kind_prefix is not None:
+        params = {"cause": cause, "since": since, "prefix": kind_prefix.replace("_", "\\_") + "%"}
+        return conn.scalar(_CAUSED_BY_PREFIX, params) or 0
+    if cause is not None:
+        return conn.scalar(_CAUSED_BY, {"cause": cause, "since": since, "kinds": kinds}) or 0
+    return conn.scalar(_CAUSED_BY_DOMAIN, {"domain": domain, "since": since, "kinds": kinds}) or 0
+
+
+def cases_opened_since(conn: Connection, domain: str, since: datetime) -> list[tuple[int, str, str]]:
+    """(id, ref, customer) of the cases opened since `since` for a customer at `domain`, oldest first."""
+    pattern = "%@" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [tuple(r) for r in conn.execute(_CASES_OPENED, {"pattern": pattern, "since": since})]
 
 
 # The statements every handled mail runs, built once: building one costs more than running it.
@@ -498,6 +532,8 @@ _INBOUND_INSERT = _IN.insert()
 _INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
     outcome=bindparam("action"), case_id=bindparam("case"))
 _INBOUND_KNOWN = select(_IN.c.id).where(_IN.c.message_id == bindparam("message_id"))
+_INBOUND_BY_ID = select(_IN.c.id, _IN.c.case_id, _IN.c.content_sha256).where(
+    _IN.c.message_id == bindparam("message_id"))
 _OURS_BY_ID = select(_OUT.c.message_id, _OUT.c.case_id).where(_OUT.c.message_id.in_(bindparam("ids", expanding=True)))
 _THEIRS_BY_ID = select(_IN.c.message_id, _IN.c.case_id).where(
     _IN.c.message_id.in_(bindparam("ids", expanding=True)), _IN.c.case_id.is_not(None))
@@ -505,9 +541,19 @@ _FIRST_MAIL = select(_IN.c.message_id).where(_IN.c.case_id == bindparam("case"))
 _LATEST_MAIL_FROM = (select(_IN.c.message_id)
                      .where(_IN.c.case_id == bindparam("case"), _IN.c.sender == bindparam("sender"))
                      .order_by(_IN.c.id.desc()).limit(1))
-_MAILS_TO_SINCE = select(func.count()).where(
-    _OUT.c.recipient == bindparam("to"), _OUT.c.created_at >= bindparam("since"),
+_CAUSED_BY = select(func.count()).where(
+    _OUT.c.cause == bindparam("cause"), _OUT.c.created_at >= bindparam("since"),
     _OUT.c.kind.in_(bindparam("kinds", expanding=True)))
+_CAUSED_BY_PREFIX = select(func.count()).where(
+    _OUT.c.cause == bindparam("cause"), _OUT.c.created_at >= bindparam("since"),
+    _OUT.c.kind.like(bindparam("prefix"), escape="\\"))
+_CAUSED_BY_DOMAIN = select(func.count()).where(
+    _OUT.c.cause_domain == bindparam("domain"), _OUT.c.created_at >= bindparam("since"),
+    _OUT.c.kind.in_(bindparam("kinds", expanding=True)))
+_CASES = CaseRow.__table__
+_CASES_OPENED = (select(_CASES.c.id, _CASES.c.ref, _CASES.c.customer)
+                 .where(_CASES.c.customer.like(bindparam("pattern"), escape="\\"),
+                        _CASES.c.created_at >= bindparam("since")).order_by(_CASES.c.id))
 _OUTBOX_INSERT = _OUT.insert()
 _EVENT_INSERT = EventRow.__table__.insert()
 

@@ -179,12 +179,25 @@ class SmtpSession:
             return await self._send_once(raw, sender, recipients)
 
     async def _send_once(self, raw: bytes, sender: str, recipients: list[str]) -> dict[str, tuple[int, str]]:
+        # An address with a non-ASCII local part (or UTF-8 in the header it is written in) can only
+        # travel over SMTPUTF8 (RFC 6531); a server that does not offer it can never take this mail.
+        utf8 = needs_smtputf8(raw, sender, recipients)
         try:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._open()
             self._used = True
-            refused, _ = await self._smtp.sendmail(sender, list(recipients), raw)
+            if utf8:
+                if self._smtp.is_ehlo_or_helo_needed:
+                    await self._smtp.ehlo()
+                if not self._smtp.supports_extension("smtputf8"):
+                    wide = ", ".join(r for r in recipients if not r.isascii()) or "its headers"
+                    raise SendPermanentError(f"the SMTP server {self.where} does not offer SMTPUTF8, which this "
+                                             f"mail needs for the non-ASCII address {wide}")
+            refused, _ = await self._smtp.sendmail(sender, list(recipients), raw,
+                                                   mail_options=["SMTPUTF8"] if utf8 else None)
             return {r: (resp.code, resp.message) for r, resp in refused.items()}
+        except SendPermanentError:
+            raise
         except Exception as exc:      # classified below; the connection is not trusted again
             await self.close()
             classified = classify(exc, self.where, self.username)
@@ -201,6 +214,10 @@ class SmtpSession:
                 await asyncio.wait_for(smtp.quit(), timeout=min(self.timeout, 5))
         except Exception:             # noqa: BLE001 - a goodbye that fails changes nothing
             smtp.close()
+
+
+def needs_smtputf8(raw: bytes, sender: str, recipients: list[str]) -> bool:
+    return not (sender.isascii() and all(r.isascii() for r in recipients) and raw.isascii())
 
 
 def _connection_gone(exc: BaseException | None) -> bool:

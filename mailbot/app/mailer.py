@@ -12,7 +12,8 @@ from ..domain import commands as c
 from ..domain import effects as fx
 from ..domain.states import State
 from ..domain.transitions import state_label
-from ..outbound.mail import Envelope, FilePart, build_message
+from ..inbound.address import base_address, domain_of, valid_address
+from ..outbound.mail import Envelope, FilePart, build_message, short_subject
 from .unit import Notice, Unit
 
 log = logging.getLogger("mailbot")
@@ -21,8 +22,11 @@ log = logging.getLogger("mailbot")
 # two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
 AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
-    "defect_received", "complaint", "survey_thanks", "too_large", "attachment_too_large"))
+    "defect_received", "complaint", "survey_thanks", "too_large"))
 _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
+# Notices to the petugas that one sender's mail caused count against
+# schedule.max_staff_notices_per_sender_per_day; the first one held back is replaced by FLOOD_NOTICE.
+FLOOD_NOTICE = "sender_flood"
 
 
 def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command) -> None:
@@ -71,30 +75,82 @@ def _queue(unit: Unit, notice: Notice) -> None:
     message for the server to carry, and each of them sees who else was told)."""
     row, audience, template = notice.row, notice.audience, notice.template
     cfg = unit.cfg
+    if audience == "petugas" and _over_staff_cap(unit, row, template):
+        return
     lang = row.language if (row is not None and audience == "customer") else "id"
     ctx = {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": unit.today,
            "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
-           "audience": audience, **notice.extra}
+           "audience": audience, "rejected_files": [], "attachment_limit_mb": _mb(cfg.storage.max_attachment_mb),
+           **notice.extra}
+    addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
+    if audience == "customer" and addresses == [unit.trigger_sender] and not unit.scheduled:
+        ctx["rejected_files"] = unit.rejected_files     # what they sent us and we could not take
     if audience != "customer" and row is not None:
         ctx["keywords"] = unit.app.keywords.applicable(State(row.state))
     subject, body = unit.app.templates.render_mail(template, lang, **ctx)
+    subject = short_subject(subject)
     if audience in ("petugas", "bendahara") and row is not None:
         subject = f"{subject} (kode {row.thread_token})"
     kind = f"{audience}:{template}"
-    addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
+    for bad in [a for a in addresses if not valid_address(a)]:
+        # Never into an envelope: a quoted local part such as "x, victim@evil.example"@example.com is
+        # a legal address that would reach someone else once anything split it at its commas.
+        unit.event(row, "recipient_invalid", "system", f"{kind} not sent to {bad[:320]!r}: not a plain address")
+        log.warning("action=recipient_invalid to=%r kind=%s", bad[:320], kind)
+        addresses.remove(bad)
     groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
     for group in groups:
         enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments)
+
+
+def _mb(value: float) -> str:
+    """1.5 -> "1,5", 20.0 -> "20" (Indonesian decimals)."""
+    return f"{value:g}".replace(".", ",")
+
+
+def _cause(unit: Unit) -> tuple[str | None, str | None]:
+    """The sender (without +tag) and domain of the mail this unit handles; (None, None) for the
+    scheduler and the command line."""
+    if unit.scheduled or not unit.trigger_sender:
+        return None, None
+    return base_address(unit.trigger_sender), domain_of(unit.trigger_sender)
+
+
+def _is_staff(unit: Unit, address: str | None) -> bool:
+    roles = unit.cfg.roles
+    return bool(address) and address in (*roles.petugas, *roles.bendahara, *roles.supervisor)
+
+
+def _over_staff_cap(unit: Unit, row: db.CaseRow | None, template: str) -> bool:
+    """Whether a notice to the petugas that an outside sender's mail caused is held back: that sender
+    has caused schedule.max_staff_notices_per_sender_per_day of them today. The first one held back
+    becomes one notice saying so; the mail itself is always on its case."""
+    cause, _ = _cause(unit)
+    if cause is None or template == FLOOD_NOTICE or _is_staff(unit, unit.trigger_sender):
+        return False
+    conn, since = unit.session.connection(), unit.now - timedelta(days=1)
+    cap = unit.cfg.schedule.max_staff_notices_per_sender_per_day
+    if db.mails_caused_since(conn, since, kind_prefix="petugas:", cause=cause) < cap:
+        return False
+    unit.event(row, "notice_suppressed", "system", f"petugas:{template} held back: {cause} caused {cap} notices today")
+    log.warning("action=notice_suppressed cause=%s template=%s", cause, template)
+    if not db.mails_caused_since(conn, since, kinds=[f"petugas:{FLOOD_NOTICE}"], cause=cause):
+        _queue(unit, Notice(row, "petugas", FLOOD_NOTICE, None, (), {"sender": unit.trigger_sender, "cause": cause,
+                                                                       "cap": cap}))
+    return True
 
 
 def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
             attachments: tuple[FilePart, ...] = ()) -> None:
     """Build the message now (so a retry sends the same bytes) and put it in the outbox, unless the
     daily auto-reply cap holds it back."""
-    if kind in AUTO_REPLY_KINDS and to == (unit.trigger_sender,) and _over_reply_cap(unit, to[0]):
-        unit.event(row, "reply_suppressed", "system", f"auto-reply cap reached for {to[0]}: {kind}")
-        log.warning("action=reply_suppressed to=%s kind=%s", to[0], kind)
-        return
+    cause, cause_domain = _cause(unit)
+    if kind in AUTO_REPLY_KINDS and to == (unit.trigger_sender,) and cause is not None:
+        over = _over_reply_cap(unit, cause, cause_domain)
+        if over:
+            unit.event(row, "reply_suppressed", "system", f"{over}: {kind}")
+            log.warning("action=reply_suppressed to=%s kind=%s reason=%s", to[0], kind, over)
+            return
     root = _root_id(unit, row) if row is not None else None
     message_id = f"{secrets.token_hex(12)}@{unit.cfg.office.message_id_domain}"
     env = Envelope(to=to, message_id=message_id, date=unit.now, case_ref=row.ref if row else None,
@@ -105,14 +161,21 @@ def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: s
     # A Core insert, at once: an outbox row is written once and never read back in this unit, so
     # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
     db.add_outbox(unit.session.connection(), message_id=message_id, case_id=row.id if row else None, kind=kind,
-                  sender=unit.cfg.office.service_address, recipient=db.recipient_field(to), subject=built.subject,
-                  raw=built.raw, at=unit.now)
+                  sender=unit.cfg.office.service_address, recipients=to, subject=built.subject,
+                  raw=built.raw, at=unit.now, cause=cause, cause_domain=cause_domain)
 
 
-def _over_reply_cap(unit: Unit, to: str) -> bool:
-    """Every row of this unit is in the table already: the database counts them all."""
-    sent = db.mails_to_since(unit.session.connection(), to, unit.now - timedelta(days=1), _AUTO_REPLY_LIST)
-    return sent >= unit.cfg.schedule.max_auto_replies_per_day
+def _over_reply_cap(unit: Unit, cause: str, domain: str) -> str | None:
+    """Why an automatic reply to this sender is held back today, or None. Counted by the address
+    without its +tag (robot+1@, robot+2@ … are one robot) and, with a higher cap, by its domain.
+    Every row of this unit is in the table already: the database counts them all."""
+    conn, since, s = unit.session.connection(), unit.now - timedelta(days=1), unit.cfg.schedule
+    if db.mails_caused_since(conn, since, kinds=_AUTO_REPLY_LIST, cause=cause) >= s.max_auto_replies_per_day:
+        return f"auto-reply cap reached for {cause}"
+    by_domain = db.mails_caused_since(conn, since, kinds=_AUTO_REPLY_LIST, domain=domain)
+    if by_domain >= s.max_auto_replies_per_domain_per_day:
+        return f"auto-reply cap reached for the domain {domain}"
+    return None
 
 
 def _answers(unit: Unit, row: db.CaseRow | None, to: tuple[str, ...], kind: str, root: str | None) -> str | None:

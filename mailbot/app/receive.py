@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
 
 from ..adapters import db
-from ..inbound.auth import authenticated
+from ..domain.states import FINAL, State
+from ..inbound import intent
+from ..inbound.address import base_address, domain_of
+from ..inbound.auth import verdict as auth_verdict
 from ..inbound.correlate import find_tag
 from ..inbound.model import ParsedMail
 from ..inbound.parse import parse_message
@@ -43,18 +46,45 @@ def handle_mail(app, raw: bytes, *, now: datetime, uid: int | None = None,
     with app.unit(now) as unit:
         unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
         conn = unit.session.connection()
-        if db.inbound_known(conn, mail.message_id):
+        key = record_key(unit, mail, uid)
+        if key is None:
             return Outcome(mail.message_id, "duplicate")
         verdict = screen(mail, app.cfg.office.message_id_domain)
-        inbound_id = db.add_inbound(conn, message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
+        inbound_id = db.add_inbound(conn, message_id=key, uid=uid, uidvalidity=uidvalidity,
                                     sender=mail.from_addr, subject=mail.subject, verdict=verdict.verdict,
-                                    raw_path=app.storage.put_raw(raw), at=now)
+                                    raw_path=app.storage.put_raw(raw), at=now, content_sha256=mail.content_sha256)
         action, row = _route(unit, mail, verdict, inbound_id)
         db.finish_inbound(conn, inbound_id, action, row.id if row else None)
         ref = row.ref if row is not None else None
     log.info("action=%s message_id=%s uid=%s case=%s duration_ms=%d", action, mail.message_id, uid, ref,
              (time.monotonic() - started) * 1000)
     return Outcome(mail.message_id, action, ref)
+
+
+def record_key(unit: Unit, mail: ParsedMail, uid: int | None) -> str | None:
+    """The Message-ID to record this mail under, or None when it is a mail we have already (which
+    leaves an event and a log line: nothing taken from the mailbox goes unrecorded). Another mail
+    under a Message-ID we know (other author headers or body, DECISIONS) is a new mail: it is
+    recorded under that id with its content hash appended."""
+    conn = unit.session.connection()
+    known = db.inbound_by_message_id(conn, mail.message_id)
+    key = mail.message_id
+    if known is not None and known.content_sha256 not in (None, mail.content_sha256):
+        key = f"{mail.message_id}#{mail.content_sha256[:16]}"
+        again = db.inbound_by_message_id(conn, key)
+        if again is None:
+            unit.event(None, "message_id_reused", mail.from_addr[:320],
+                       f"Message-ID <{mail.message_id}> is already recorded with other content; handled as a new mail")
+            log.warning("action=message_id_reused message_id=%s uid=%s", mail.message_id, uid)
+            return key
+        known = again
+    if known is None:
+        return key
+    row = unit.session.get(db.CaseRow, known.case_id) if known.case_id else None
+    unit.event(row, "duplicate", mail.from_addr[:320], f"Message-ID <{mail.message_id}> again (uid={uid}); "
+                                                       "recorded before, nothing done")
+    log.info("action=duplicate message_id=%s uid=%s case=%s", mail.message_id, uid, row.ref if row else None)
+    return None
 
 
 def _route(unit: Unit, mail: ParsedMail, verdict: Screening, inbound_id: int) -> tuple[str, db.CaseRow | None]:
@@ -74,14 +104,22 @@ def _route(unit: Unit, mail: ParsedMail, verdict: Screening, inbound_id: int) ->
     role = role_of(unit, mail)
     if role is not None:
         return _staff(unit, mail, row, role, stored), row
-    action, row = unit.app.customer_handler(unit, mail, row, stored)
-    _tell_too_large(unit, mail, row)
-    return action, row
+    if _opens_case(mail, row):
+        latest = _over_case_cap(unit, mail)
+        if latest is not None:
+            return _file_over_cap(unit, mail, latest, stored), latest
+    return unit.app.customer_handler(unit, mail, row, stored)
 
 
 def role_of(unit: Unit, mail: ParsedMail) -> str | None:
-    """The staff role the sender writes in; someone on both lists is bendahara when answering a digest."""
+    """The staff role the sender writes in; someone on both lists is bendahara when answering a digest.
+    A From line that shows a listed address anywhere but names no single mailbox (DESIGN §5, issue
+    14) is taken in that role too, only to be refused."""
     roles, address = unit.cfg.roles, mail.from_addr
+    if mail.from_problem:
+        address = next((a for a in mail.from_shown if a in (*roles.petugas, *roles.bendahara)), None)
+        if address is None:
+            return None
     if address in roles.bendahara and (address not in roles.petugas or _digest_of(unit, mail)):
         return "bendahara"
     if address in roles.petugas:
@@ -102,12 +140,53 @@ def _attachment_limit(unit: Unit) -> float:
     return unit.cfg.storage.max_attachment_mb * 1024 * 1024
 
 
+def _opens_case(mail: ParsedMail, row: db.CaseRow | None) -> bool:
+    """Whether the customer handler would open a case for this mail (a new request, or a mail to a
+    finished case other than the answer to the satisfaction question)."""
+    if row is None:
+        return True
+    if State(row.state) not in FINAL:
+        return False
+    rates = (row.state == State.CLOSED.value and row.rating is None and mail.from_addr == row.customer
+             and intent.satisfaction_score(mail.top_text or mail.text) is not None)
+    return not rates
+
+
+def _over_case_cap(unit: Unit, mail: ParsedMail) -> db.CaseRow | None:
+    """The sender's latest case when they opened schedule.max_new_cases_per_day cases in the last day
+    (counted by the address without its +tag), else None."""
+    base, cap = base_address(mail.from_addr), unit.cfg.schedule.max_new_cases_per_day
+    opened = [r for r in db.cases_opened_since(unit.session.connection(), domain_of(mail.from_addr),
+                                               unit.now - timedelta(days=1)) if base_address(r[2]) == base]
+    return unit.session.get(db.CaseRow, opened[-1][0]) if len(opened) >= cap else None
+
+
+def _file_over_cap(unit: Unit, mail: ParsedMail, row: db.CaseRow, stored: dict[str, db.FileRow]) -> str:
+    """A request over the daily cap of new cases: filed to the sender's latest case, no answer; the
+    petugas are told once a day per sender."""
+    for f in stored.values():
+        f.case_id = row.id
+    text = mail.top_text or mail.text
+    unit.event(row, "request_over_cap", mail.from_addr, f"{mail.subject[:200]}: {text[:1800]}")
+    log.warning("action=request_over_cap sender=%s case=%s", mail.from_addr, row.ref)
+    base = base_address(mail.from_addr)
+    if not db.mails_caused_since(unit.session.connection(), unit.now - timedelta(days=1),
+                                 kinds=["petugas:cases_capped"], cause=base):
+        unit.notify(row, "petugas", "cases_capped", sender=mail.from_addr, base=base,
+                    cap=unit.cfg.schedule.max_new_cases_per_day, message=text[:3000], subject=mail.subject)
+    return "over_case_cap"
+
+
 def _store_attachments(unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[str, db.FileRow]:
     """Record every attachment; store the bytes of the allowed ones (type and size). A refused one is
     recorded, not kept: it stays only in the raw mail."""
     limit = _attachment_limit(unit)
     stored: dict[str, db.FileRow] = {}
     for a in mail.attachments:
+        refused = a.size > limit or not (a.allowed or a.inline)      # an inline logo of another type is no loss
+        if refused and all(r["sha256"] != a.sha256 for r in unit.rejected_files):
+            unit.rejected_files.append({"filename": a.filename, "size_mb": f"{a.size / 2**20:.1f}".replace(".", ","),
+                                        "too_large": a.size > limit, "sha256": a.sha256})
         if a.sha256 in stored:
             continue
         allowed = a.allowed and a.size <= limit
@@ -119,18 +198,6 @@ def _store_attachments(unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[st
         unit.session.add(stored[a.sha256])
     unit.session.flush()
     return {sha: f for sha, f in stored.items() if f.allowed}
-
-
-def _tell_too_large(unit: Unit, mail: ParsedMail, row: db.CaseRow | None) -> None:
-    """A file over storage.max_attachment_mb is not used: the sender is told which, and the limit, so
-    that a KTP photo too large is not simply asked for again."""
-    limit = _attachment_limit(unit)
-    large = list(dict.fromkeys((a.filename, round(a.size / 2**20, 1)) for a in mail.attachments
-                               if a.allowed and a.size > limit))
-    if large and row is not None:
-        unit.event(row, "attachment_too_large", mail.from_addr, ", ".join(f"{n} ({mb} MB)" for n, mb in large))
-        unit.notify(row, "customer", "attachment_too_large", to=[mail.from_addr], files=large,
-                    limit_mb=f"{unit.cfg.storage.max_attachment_mb:g}")
 
 
 def find_case(session, mail: ParsedMail) -> db.CaseRow | None:
@@ -162,8 +229,18 @@ def _bounce(unit: Unit, mail: ParsedMail) -> tuple[str, db.CaseRow | None]:
 
 
 def _staff(unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str, stored: dict[str, db.FileRow]) -> str:
-    """DESIGN §5: a command counts from a listed sender whose mail is vouched for; else it is refused."""
-    passed, why = authenticated(mail, unit.cfg.security.authserv_id)
+    """DESIGN §5: a command counts from a listed sender whose mail is vouched for; else it is refused.
+    Our server's pass vouches; its fail refuses whatever token the mail carries; with no verdict of
+    ours, the thread token (the digest's, for the bendahara) must be there. A From line that names no
+    single mailbox never commands."""
+    if mail.from_problem:
+        refuse(unit, mail, row, role, f"{mail.from_problem}; email dengan baris From seperti ini tidak pernah "
+                                      "menjalankan perintah")
+        return "refused"
+    said = auth_verdict(mail, unit.cfg.security.authserv_id)
+    if said.failed:
+        refuse(unit, mail, row, role, said.why)
+        return "refused"
     digest_id = None
     if role == "bendahara":
         digest_id = _digest_of(unit, mail)
@@ -171,8 +248,8 @@ def _staff(unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str, stor
     else:
         token = thread_token(mail)
         token_ok = row is not None and token is not None and token == row.thread_token
-    if not (passed or token_ok):
-        refuse(unit, mail, row, role, f"{why}, dan kode utas tidak cocok")
+    if not (said.passed or token_ok):
+        refuse(unit, mail, row, role, f"{said.why}, dan kode utas tidak cocok")
         return "refused"
     files = tuple(sha for sha in (a.sha256 for a in mail.attachments if not a.inline) if sha in stored)
     for sha in files:
@@ -193,10 +270,12 @@ def handle_oversized(app, headers: bytes, *, size: int, now: datetime, uid: int 
     with app.unit(now) as unit:
         unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
         conn = unit.session.connection()
-        if db.inbound_known(conn, mail.message_id):
+        key = record_key(unit, mail, uid)
+        if key is None:
             return Outcome(mail.message_id, "duplicate")
-        db.add_inbound(conn, message_id=mail.message_id, uid=uid, uidvalidity=uidvalidity,
-                       sender=mail.from_addr, subject=mail.subject, verdict="too_large", outcome="too_large", at=now)
+        db.add_inbound(conn, message_id=key, uid=uid, uidvalidity=uidvalidity, sender=mail.from_addr,
+                       subject=mail.subject, verdict="too_large", outcome="too_large", at=now,
+                       content_sha256=mail.content_sha256)
         row = find_case(unit.session, mail)
         unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
         if screen(mail, app.cfg.office.message_id_domain).verdict == "human" and mail.from_addr:
@@ -207,11 +286,8 @@ def handle_oversized(app, headers: bytes, *, size: int, now: datetime, uid: int 
 
 
 def record_quarantine(app, uid: int | None, uidvalidity: int | None, error: str, now: datetime) -> None:
-    """A mail mailbot could not handle went to the quarantine folder: audit it and tell a person."""
+    """A mail mailbot could not handle went to the quarantine folder: audit it. The supervisors hear
+    of it in the next hourly summary (a scheduled job), not once per mail: a flood of 245 hostile
+    mails is one mail to them, not 245."""
     with app.unit(now, scheduled=True) as unit:
-        unit.event(None, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error}")
-    try:
-        with app.unit(now, scheduled=True) as unit:
-            unit.notify(None, "supervisor", "quarantined", error=error[:1000], folder=app.cfg.imap.quarantine_folder)
-    except Exception as exc:   # noqa: BLE001 - the cause may be what breaks the notice too (a template)
-        log.error("action=quarantine_notice_failed error=%s", exc)
+        unit.event(None, "quarantined", "system", f"uid={uid} uidvalidity={uidvalidity}: {error[:1500]}")

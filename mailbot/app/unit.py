@@ -61,6 +61,9 @@ class Unit:
     after_commit: list[Callable[[], None]] = field(default_factory=list)   # e.g. file deletions
     roots: dict[int, str | None] = field(default_factory=dict)             # case id -> thread root
     notes: list[str] = field(default_factory=list)     # for the acting staff member's transcript
+    # Files of the mail in hand that were not taken (over storage.max_attachment_mb, or of a type not
+    # accepted): {"filename", "size_mb", "reason"}; the answer to its sender says so.
+    rejected_files: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def today(self) -> date:

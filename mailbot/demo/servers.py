@@ -453,12 +453,14 @@ class CaptureSMTPServer:
     the user named like the recipient's local part (else the server's first
     user), which closes the loop SMTP → IMAP. ``rcpt_replies``: recipient
     address → reply line (e.g. "550 5.1.1 No such user") to refuse single
-    recipients at RCPT TO.
+    recipients at RCPT TO. ``smtputf8``: offer SMTPUTF8 (RFC 6531), as most real servers do
+    (aiosmtpd does not by default).
     """
 
     def __init__(self, port: int = 0, tls: bool | Literal["starttls", "ssl"] = False,
                  auth: tuple[str, str] | dict[str, str] | None = None, data_reply: str | None = None,
-                 deliver_to: _ImapServer | None = None, rcpt_replies: dict[str, str] | None = None) -> None:
+                 deliver_to: _ImapServer | None = None, rcpt_replies: dict[str, str] | None = None,
+                 smtputf8: bool = False) -> None:
         self.host = HOST
         self.port = port or free_port()
         self.tls: Literal["starttls", "ssl"] | None = "starttls" if tls is True else (tls or None)
@@ -466,6 +468,7 @@ class CaptureSMTPServer:
         self.data_reply = data_reply
         self.deliver_to = deliver_to
         self.rcpt_replies = dict(rcpt_replies or {})
+        self.smtputf8 = smtputf8
         self.cafile: Path | None = None
         self._key: Path | None = None
         if self.tls:
@@ -535,7 +538,7 @@ class CaptureSMTPServer:
         from aiosmtpd.controller import Controller
 
         _quiet_aiosmtpd()
-        kwargs: dict = {"hostname": self.host, "port": self.port}
+        kwargs: dict = {"hostname": self.host, "port": self.port, "enable_SMTPUTF8": self.smtputf8}
         if self.tls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(self.cafile, self._key)

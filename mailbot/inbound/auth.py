@@ -1,4 +1,4 @@
-"""DESIGN §5: did our own server see this mail pass DKIM, SPF or DMARC for the From domain?
+"""DESIGN §5: what our own server said of this mail's From domain: pass, fail, or nothing.
 
 Deployment assumption (the rules below cannot check it): our MTA adds exactly one
 Authentication-Results header with our authserv-id ABOVE everything the mail arrived with, and
@@ -11,7 +11,7 @@ adds none must therefore run with `security.authserv_id = ""` (thread tokens onl
 from __future__ import annotations
 
 import re
-from email.utils import getaddresses
+from dataclasses import dataclass
 
 from .model import ParsedMail
 
@@ -83,35 +83,69 @@ def _result(resinfo: str) -> tuple[str, str, dict[str, str]] | None:
     return m.group(1).lower(), m.group(2).lower(), props
 
 
-def _single_from(mail: ParsedMail) -> bool:
-    """Exactly one From header with one address: DKIM signs the last From header, we read the first."""
-    froms = mail.header_all("from")
-    return len(froms) == 1 and len(getaddresses(froms)) == 1 and bool(mail.from_addr)
+# Results that say the From line is false (DESIGN §5): our server's "fail" for the From domain.
+_FAILS = {"dkim": {"fail"}, "spf": {"fail", "softfail"}, "dmarc": {"fail"}}
 
 
-def authenticated(mail: ParsedMail, authserv_id: str) -> tuple[bool, str]:
-    """(passed, why). Only the topmost Authentication-Results header counts, and only when our
-    server wrote it: anything below it, or any header with another authserv-id, came from elsewhere
-    (possibly the sender) and is ignored."""
+@dataclass(frozen=True)
+class Verdict:
+    """Our own server's word on one mail, for its From domain (DESIGN §5):
+    "pass" vouches for it; "fail" refuses it whatever token it carries; "none" leaves it to the token."""
+
+    result: str          # pass, fail or none
+    why: str             # for the refusal and the audit trail (Indonesian: staff read it)
+
+    @property
+    def passed(self) -> bool:
+        return self.result == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.result == "fail"
+
+
+def verdict(mail: ParsedMail, authserv_id: str) -> Verdict:
+    """Only the topmost Authentication-Results header counts, and only when our server wrote it:
+    anything below it, or any header with another authserv-id, came from elsewhere (possibly the
+    sender) and is ignored. A fail aligned with the From domain outweighs a pass beside it: our
+    server has just said that some part of this mail's claim to come from there is false."""
     headers = mail.header_all("authentication-results")
     if not headers or not authserv_id:
-        return False, "tidak ada Authentication-Results dari server kantor"
+        return Verdict("none", "tidak ada Authentication-Results dari server kantor")
     parts = _resinfos(headers[0])
     if parts is None:
-        return False, "Authentication-Results teratas tidak terbaca"
+        return Verdict("none", "Authentication-Results teratas tidak terbaca")
     words = parts[0].split()
     server = words[0].lower() if words else ""
     if server != authserv_id.lower():
-        return False, f"Authentication-Results teratas bukan dari server kantor ({server or 'kosong'})"
-    if not _single_from(mail):
-        return False, "header From tidak tunggal"
+        return Verdict("none", f"Authentication-Results teratas bukan dari server kantor ({server or 'kosong'})")
+    if mail.from_problem or not mail.from_addr:
+        problem = mail.from_problem or "tanpa alamat"
+        why = problem if problem.startswith("header From") else f"header From tidak tunggal: {problem}"
+        return Verdict("none", why)
     from_domain = _domain(mail.from_addr)
+    passed, failed = [], []
     for resinfo in parts[1:]:
         parsed = _result(resinfo)
-        if parsed is None or parsed[1] != "pass" or parsed[0] not in _TRUSTED:
+        if parsed is None or parsed[0] not in _TRUSTED:
             continue
-        method, _, props = parsed
+        method, result, props = parsed
         domain = next((_domain(props[k]) for k in _TRUSTED[method] if props.get(k)), "")
-        if _aligned(domain, from_domain):
-            return True, f"{method}=pass"
-    return False, "DKIM/SPF tidak lulus untuk domain pengirim"
+        if not _aligned(domain, from_domain):
+            continue
+        if result == "pass":
+            passed.append(f"{method}=pass")
+        elif result in _FAILS[method]:
+            failed.append(f"{method}={result}")
+    if failed:
+        return Verdict("fail", f"DKIM/SPF tidak lulus: server kantor menyatakan {', '.join(failed)} untuk domain "
+                               f"pengirim {from_domain}, jadi baris From tidak benar; kode utas tidak berlaku")
+    if passed:
+        return Verdict("pass", passed[0])
+    return Verdict("none", "DKIM/SPF tidak lulus untuk domain pengirim")
+
+
+def authenticated(mail: ParsedMail, authserv_id: str) -> tuple[bool, str]:
+    """(passed, why): the verdict as a yes or no, for callers that need no more."""
+    v = verdict(mail, authserv_id)
+    return v.passed, v.why

@@ -126,8 +126,9 @@ def parse_line_number(args: str) -> int:
     return int(args.strip())
 
 
-def parse_billing(args: str) -> tuple[str | None, date | None]:
-    """TAGIH args -> (billing code, billing expiry)."""
+def parse_billing(args: str, today: date) -> tuple[str | None, date | None]:
+    """TAGIH args -> (billing code, billing expiry). A code that expired before `today` (the office's
+    date of the mail in hand) is refused: the customer could not pay with it."""
     if not args.strip():
         return None, None
     m = _BILLING.match(args.strip())
@@ -141,6 +142,9 @@ def parse_billing(args: str) -> tuple[str | None, date | None]:
         expires = date.fromisoformat(m.group(2))
     except ValueError:
         raise ArgumentError(f"tanggal kedaluwarsa billing tidak valid: {m.group(2)}") from None
+    if expires < today:
+        raise ArgumentError(f"kode billing {m.group(1)} sudah lewat masa berlakunya ({expires.isoformat()}, "
+                            f"hari ini {today.isoformat()}): buat kode billing baru di SIMPONI")
     return m.group(1), expires
 
 

@@ -42,8 +42,13 @@ class ParsedMail:
     message_id: str                      # without <>; "sha256:<hex of raw>" when the mail has none
     from_addr: str                       # lower-case addr-spec, "" when unparseable
     from_name: str
-    subject: str                         # decoded, unfolded
-    date: datetime | None
+    # Why the From line cannot say who wrote (several addresses, another address in the display
+    # name, more than one From header); "" when it names one mailbox. Such a mail never commands.
+    from_problem: str = ""
+    from_shown: tuple[str, ...] = ()     # every address the From line shows, the real one first
+    content_sha256: str = ""             # the author's headers and the body: tells two copies apart
+    subject: str = ""                        # decoded, unfolded
+    date: datetime | None = None
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     reply_to: tuple[str, ...] = ()

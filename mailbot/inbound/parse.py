@@ -10,9 +10,11 @@ import email.utils
 import hashlib
 import mimetypes
 import re
+from dataclasses import replace
 from email.errors import InvalidBase64LengthDefect
 from email.message import Message
 
+from .address import read_from
 from .html import html_to_text
 from .model import ALLOWED_TYPES, Attachment, ParsedMail
 from .quotes import strip_quote
@@ -28,9 +30,35 @@ class MalformedMail(ValueError):
     """The bytes are not a mail at all (empty, or no header)."""
 
 
+class MailOverLimit(ValueError):
+    """The mail is over a bound that keeps parsing fast and small (header block, header count, MIME
+    parts): it is quarantined with this reason, never parsed."""
+
+
 _POLICY = email.policy.default
 _MAX_DEPTH = 30
 _LONG_HEADER = 4096
+# Bounds checked on the raw bytes before the stdlib parser runs: its header parsing is superlinear
+# (a Cc of 60,000 addresses took 29 s, 150,000 Content-Type parameters 19 s, 1 MB lines 635 MiB).
+# Real mail stays far below: a long Received chain with DKIM and ARC is about 20 KiB.
+MAX_HEADER_BYTES = 128 * 1024
+MAX_HEADER_FIELDS = 1000
+MAX_PARTS = 500                   # MIME parts of one mail
+MAX_PART_HEADER_BYTES = 8 * 1024  # the header block of one MIME part
+MAX_PARTS_HEADER_BYTES = 256 * 1024  # the header blocks of all parts together
+_ADDRESS_PARSE_LIMIT = 16 * 1024  # longer address headers are read by a plain scan, not the parser
+MAX_ID = 250                      # a longer Message-ID is no one's: not threaded on, kept as a hash
+MAX_THREAD_IDS = 100              # References beyond the newest ones say nothing we could match
+# Headers that make a mail what its author wrote; the rest (Received, Delivered-To, Authentication-
+# Results, …) is added on the way, and differs between two copies of one mail.
+_CONTENT_HEADERS = frozenset({
+    "from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
+    "mime-version", "content-type", "content-transfer-encoding", "content-disposition",
+})
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FIELD_START = re.compile(rb"\n[^ \t\r\n]")
+_PART_START = re.compile(rb"\n(?i:content-type)[ \t]*:")
+_PART_FIELD = re.compile(rb"\n(?i:content-type|content-disposition)[ \t]*:")
 
 # Headers of which at least one must be present for the bytes to count as a mail.
 _MAIL_HEADERS = frozenset({
@@ -165,23 +193,28 @@ def _strip_id(value: str) -> str:
 
 
 def _id_list(value: str | None) -> tuple[str, ...]:
+    """Message-IDs of In-Reply-To or References, the newest MAX_THREAD_IDS; absurdly long ones left out
+    (none of ours is: they could match nothing)."""
     if not value:
         return ()
     found = [_strip_id(m) for m in _MSGID_RE.findall(value)]
     if not found:
         found = [tok.strip("<>,;") for tok in value.split() if "@" in tok]
     seen: dict[str, None] = {}
-    for mid in found:
-        if mid:
+    for mid in found[-MAX_THREAD_IDS:]:
+        if mid and len(mid) <= MAX_ID:
             seen.setdefault(mid, None)
     return tuple(seen)
 
 
 def _message_id(value: str | None) -> str:
+    """The id without <>; one longer than MAX_ID becomes "long:<sha256>" (still the same key when the
+    mail comes again, never written into a mail of ours)."""
     if not value:
         return ""
     found = _MSGID_RE.search(value)
-    return _strip_id(found.group(1) if found else value.strip())
+    mid = _strip_id(found.group(1) if found else value.strip())
+    return "long:" + hashlib.sha256(mid.encode("utf-8", "surrogateescape")).hexdigest() if len(mid) > MAX_ID else mid
 
 
 def _clean_filename(name: str) -> str:
@@ -434,7 +467,7 @@ def _read_headers(msg: Message, defects: list[str]) -> tuple[list[tuple[str, str
     for name, raw in msg.raw_items():
         key = name.lower()
         value = _repair_8bit(raw if isinstance(raw, str) else str(raw), key, defects)
-        needs_parse = key in _ADDRESS_HEADERS or key == "date"
+        needs_parse = (key in _ADDRESS_HEADERS and len(value) <= _ADDRESS_PARSE_LIMIT) or key == "date"
         if not needs_parse and value.isascii() and "=?" not in value:
             out.append((key, _unfold(value).strip()))
             continue
@@ -505,17 +538,93 @@ def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
     return msg
 
 
+def header_block_end(raw: bytes) -> int:
+    """Where the top header block ends (the offset of its body); MailOverLimit when it is larger than
+    MAX_HEADER_BYTES or has more than MAX_HEADER_FIELDS fields. Looks at the raw bytes only."""
+    found = _HEADER_END.search(raw, 0, MAX_HEADER_BYTES + 4)
+    if found is None and len(raw) > MAX_HEADER_BYTES:
+        end = _HEADER_END.search(raw)
+        size = end.start() if end else len(raw)
+        raise MailOverLimit(f"header block of {size // 1024:,} KiB, over the {MAX_HEADER_BYTES // 1024} KiB limit")
+    end = found.end() if found else len(raw)
+    fields = len(_FIELD_START.findall(raw, 0, end)) + 1
+    if fields > MAX_HEADER_FIELDS:
+        raise MailOverLimit(f"{fields:,} header fields, over the limit of {MAX_HEADER_FIELDS:,}")
+    # Every MIME part has a Content-Type: counted before the parser builds thousands of parts.
+    if len(_PART_START.findall(raw, end)) > MAX_PARTS:
+        raise MailOverLimit(f"more than {MAX_PARTS} MIME parts")
+    _scan_part_headers(raw, end)
+    return end
+
+
+def _scan_part_headers(raw: bytes, start: int) -> None:
+    """The header blocks of MIME parts, from their Content-Type or Content-Disposition line to the
+    blank line, measured on the raw bytes: a flood of parameters never reaches the parser. (A flood
+    in another header of a part is linear to parse and is caught by _check_parts after it.)"""
+    total, covered = 0, start
+    for m in _PART_FIELD.finditer(raw, start):
+        if m.start() < covered:
+            continue                        # the same block as the field before
+        stop = _HEADER_END.search(raw, m.start(), m.start() + MAX_PART_HEADER_BYTES + 4)
+        covered = stop.end() if stop else len(raw)
+        size = (stop.start() if stop else len(raw)) - m.start()
+        total += size
+        if size > MAX_PART_HEADER_BYTES:
+            raise MailOverLimit(f"a MIME part with a header block over the {MAX_PART_HEADER_BYTES // 1024} KiB limit")
+        if total > MAX_PARTS_HEADER_BYTES:
+            raise MailOverLimit(f"MIME part headers of more than {MAX_PARTS_HEADER_BYTES // 1024} KiB together")
+
+
+def _check_parts(msg: Message) -> None:
+    """MailOverLimit when the parsed MIME tree has more than MAX_PARTS parts or a part whose own
+    header block is over MAX_PART_HEADER_BYTES (its parameters would be parsed superlinearly)."""
+    stack, parts, total = [msg], 0, 0
+    while stack:
+        part = stack.pop()
+        parts += 1
+        if parts > MAX_PARTS:
+            raise MailOverLimit(f"more than {MAX_PARTS} MIME parts")
+        if part is not msg:
+            size = sum(len(k) + len(v) for k, v in part.raw_items() if isinstance(v, str))
+            total += size
+            if size > MAX_PART_HEADER_BYTES:
+                raise MailOverLimit(f"a MIME part with a header block of {size // 1024:,} KiB, over the "
+                                    f"{MAX_PART_HEADER_BYTES // 1024} KiB limit")
+            if total > MAX_PARTS_HEADER_BYTES:
+                raise MailOverLimit(f"MIME part headers of more than {MAX_PARTS_HEADER_BYTES // 1024} KiB together")
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+        elif isinstance(payload, Message):
+            stack.append(payload)
+
+
+def _content_hash(msg: Message, raw: bytes, body_at: int) -> str:
+    """What the author wrote: the body and the author's headers, not what servers on the way added
+    (two copies of one mail, delivered twice, differ in their Received lines)."""
+    h = hashlib.sha256()
+    for name, value in msg.raw_items():
+        if name.lower() in _CONTENT_HEADERS:
+            h.update(f"{name.lower()}:{_unfold(str(value)).strip()}\n".encode("utf-8", "surrogateescape"))
+    h.update(b"\0")
+    h.update(raw[body_at:].replace(b"\r\n", b"\n"))
+    return h.hexdigest()
+
+
 def parse_message(raw: bytes) -> ParsedMail:
-    """Parse one raw message. Raises MalformedMail only when the bytes are not a mail at all."""
+    """Parse one raw message. Raises MalformedMail only when the bytes are not a mail at all, and
+    MailOverLimit when they are over a bound (checked before anything expensive)."""
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise TypeError("parse_message expects bytes")
     raw = bytes(raw)
     if not raw.strip():
         raise MalformedMail("empty message")
+    body_at = header_block_end(raw)
     defects: list[str] = []
     msg = _parse_bytes(raw, defects)
     if not any(name.lower() in _MAIL_HEADERS for name in msg.keys()):
         raise MalformedMail("no mail headers")
+    _check_parts(msg)
 
     defects.extend(type(d).__name__ for d in msg.defects)
     headers, parsed = _read_headers(msg, defects)
@@ -525,8 +634,16 @@ def parse_message(raw: bytes) -> ParsedMail:
             return []
         return _addresses(*parsed[name])
 
-    sender = addrs("from")
-    from_name, from_addr = sender[0] if sender else ("", "")
+    # The From line is read here, not by the header parser, which takes "a@x <b@y>" to be a@x.
+    raw_froms = [_repair_8bit(str(v), "from", defects) for k, v in msg.raw_items() if k.lower() == "from"]
+    line = read_from(_unfold(raw_froms[0]), _decode_words) if raw_froms else None
+    from_addr = line.address if line else ""
+    if len(from_addr) > 320:               # no address is this long (RFC 5321: 254); the columns hold 320
+        from_addr, line = from_addr[:320], replace(line, problem=line.problem or "alamat From terlalu panjang")
+    parsed_from = addrs("from")
+    from_name = next((n for n, a in parsed_from if a == from_addr), "") or (line.name if line else "")
+    from_problem = ("header From tidak tunggal: lebih dari satu header From" if len(raw_froms) > 1
+                    else line.problem if line else "")
     date = None
     if "date" in parsed:
         try:
@@ -570,6 +687,9 @@ def parse_message(raw: bytes) -> ParsedMail:
         message_id=message_id,
         from_addr=from_addr,
         from_name=from_name,
+        from_problem=from_problem,
+        from_shown=line.shown if line else (),
+        content_sha256=_content_hash(msg, raw, body_at),
         subject=subject,
         date=date,
         to=tuple(a for _, a in addrs("to") if a),

@@ -9,9 +9,17 @@ from .model import ParsedMail
 VERDICTS = ("human", "machine", "bounce", "own")
 
 BOUNCE_LOCALS = frozenset({"mailer-daemon", "postmaster"})
-_MACHINE_LOCALS = frozenset({
-    "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
-})
+# Local parts of machine senders: these exactly, or starting with one of the prefixes (noreply95,
+# no-reply-tagihan, donotreply7, bounce-8812, bounces+abc …); the +tag is not part of the name.
+_MACHINE_LOCALS = frozenset({"mailer-daemon", "postmaster"})
+_MACHINE_PREFIXES = ("noreply", "no-reply", "no_reply", "no.reply", "donotreply", "do-not-reply", "do_not_reply",
+                     "do.not.reply", "bounce")
+
+
+def machine_local(local: str) -> bool:
+    """Whether the local part of an address names a machine that no one reads."""
+    local = local.lower().split("+", 1)[0]
+    return local in _MACHINE_LOCALS or local.startswith(_MACHINE_PREFIXES)
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([A-Za-z0-9_.-]+)", re.IGNORECASE)
 # Subjects of automatic replies, in the languages our correspondents' servers speak.
@@ -76,7 +84,7 @@ def screen(mail: ParsedMail, own_domain: str) -> Screening:
         return Screening("machine", f"X-Auto-Response-Suppress: {suppress.strip()}")
     if mail.return_path == "":
         return Screening("machine", "Return-Path: <>")
-    if local in _MACHINE_LOCALS:
+    if machine_local(local):
         return Screening("machine", f"From: {mail.from_addr}")
     if ctype == "multipart/report":
         return Screening("machine", f"Content-Type: multipart/report; report-type={report_type or '?'}")

@@ -10,6 +10,7 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
+from ..inbound.address import smtp_address
 from ..inbound.correlate import find_tag
 
 
@@ -56,12 +57,20 @@ class Built:
 _LINE = 78                       # RFC 5322: lines SHOULD be no longer than this
 _WORD = 66                       # an encoded-word this long still fits a line after "Subject: "
 _Q_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!*+-/")
+# A subject is shortened to this many characters (short_subject, by the caller, before it adds the
+# thread code): a customer may have written 1,500 that a template repeats.
+MAX_SUBJECT = 200
+# A Message-ID longer than this is left out of In-Reply-To and References (it cannot be folded, and
+# an absurd id is not worth threading on); RFC 5322 puts every line under 998 octets.
+MAX_ID = 250
 
 
-def _fold(name: str, value: str) -> str:
-    """`Name: value`, folded at spaces; a value that is not ASCII goes out RFC 2047 encoded."""
+def _fold(name: str, value: str, *, structured: bool = False) -> str:
+    """`Name: value`, folded at spaces. An unstructured value (a subject) that is not ASCII, or that
+    holds a word too long for one line, goes out as RFC 2047 encoded words, which may be split
+    anywhere; a structured one (addresses, ids) is only ever folded between its items, each short."""
     value = " ".join(value.splitlines())          # a line break in a value would start a new header
-    if not value.isascii():
+    if not structured and (not value.isascii() or any(len(w) > _LINE - len(name) - 2 for w in value.split(" "))):
         return f"{name}: " + "\n ".join(_encoded_words(value))
     out, line, words = [], f"{name}:", 0
     for word in value.split(" "):
@@ -70,6 +79,21 @@ def _fold(name: str, value: str) -> str:
             line, words = "", 0
         line, words = line + " " + word, words + 1
     return "\n".join([*out, line])
+
+
+def short_subject(subject: str) -> str:
+    """At most MAX_SUBJECT characters, cut at a space where one is near."""
+    subject = " ".join(subject.split())
+    if len(subject) <= MAX_SUBJECT:
+        return subject
+    cut = subject.rfind(" ", MAX_SUBJECT - 40, MAX_SUBJECT - 1)
+    return subject[:cut if cut > 0 else MAX_SUBJECT - 1].rstrip() + "…"
+
+
+def _threadable(mid: str | None) -> bool:
+    """A Message-ID worth writing into In-Reply-To/References: short, with an @, nothing unsafe."""
+    return bool(mid) and len(mid) <= MAX_ID and "@" in mid and mid.isascii() and \
+        not any(ch in mid for ch in " <>\t\r\n\"")
 
 
 def _encoded_words(value: str) -> list[str]:
@@ -89,7 +113,7 @@ def _encoded_words(value: str) -> list[str]:
 def _param(name: str, value: str) -> str:
     """A MIME parameter: quoted when ASCII, else RFC 2231 UTF-8, in continuations when long."""
     value = " ".join(value.splitlines())
-    if value.isascii():
+    if value.isascii() and len(value) <= 60:
         return f'{name}="' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     encoded = quote(value, safe="")
     if len(encoded) <= 60:
@@ -123,17 +147,21 @@ def build_message(env: Envelope, subject: str, text: str, *, from_addr: str, fro
     """A complete RFC 5322 message with our threading and loop-prevention headers."""
     if env.case_ref and find_tag(subject) != env.case_ref:
         subject = f"[{env.case_ref}] {subject}"
-    fields = [("From", formataddr((from_name, from_addr), charset="utf-8")), ("To", ", ".join(env.to)),
-              ("Subject", subject), ("Date", format_datetime(env.date)), ("Message-ID", f"<{env.message_id}>")]
-    if env.in_reply_to:
-        fields.append(("In-Reply-To", f"<{env.in_reply_to}>"))
-    refs = [*env.references, *([env.in_reply_to] if env.in_reply_to else [])]
+    to = ", ".join(smtp_address(a) for a in env.to)
+    in_reply_to = env.in_reply_to if _threadable(env.in_reply_to) else None
+    fields = [("From", formataddr((from_name, from_addr), charset="utf-8")), ("To", to), ("Subject", subject),
+              ("Date", format_datetime(env.date)), ("Message-ID", f"<{env.message_id}>")]
+    if in_reply_to:
+        fields.append(("In-Reply-To", f"<{in_reply_to}>"))
+    refs = [r for r in (*env.references, in_reply_to) if _threadable(r)]
     if refs:
         fields.append(("References", " ".join(f"<{r}>" for r in dict.fromkeys(refs))))
     # RFC 3834: never let an autoresponder answer us, and tell Exchange the same.
     fields += [("Auto-Submitted", "auto-generated" if env.scheduled else "auto-replied"),
                ("X-Auto-Response-Suppress", "All")]
-    head = "\n".join(_fold(name, value) for name, value in fields).encode("ascii") + b"\n"
+    # Only To may hold non-ASCII: an address with a non-ASCII local part is written as UTF-8 (RFC 6532)
+    # and sent over SMTPUTF8; it can never be an encoded word.
+    head = "\n".join(_fold(name, value, structured=name != "Subject") for name, value in fields).encode("utf-8") + b"\n"
     text_head, text_body = _text_part(text)
     if not attachments:
         return Built(text_head + head + b"\n" + text_body, subject)

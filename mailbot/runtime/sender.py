@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select, update
 
 from ..adapters import db
 from ..adapters.smtp import SendPermanentError, SendTemporaryError, SmtpSession
+from ..inbound.address import smtp_address, valid_address
 from .retry import backoff_seconds
 
 log = logging.getLogger("mailbot")
@@ -96,16 +97,22 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
     with app.engine.connect() as conn:      # one connection for the round; a transaction per step
         for start in range(0, len(due), CLAIM_BATCH):
             claimed = _claim(conn, due[start:start + CLAIM_BATCH], now())
-            for n, (row_id, raw, sender, recipient) in enumerate(claimed):
+            for n, (row_id, raw, sender, recipients) in enumerate(claimed):
                 if stop():
                     _unclaim(conn, [c[0] for c in claimed[n:]], now())
                     return False
                 refused: dict[str, tuple[int, str]] = {}
                 try:
-                    refused = await smtp.send(raw, sender, db.recipients_of(recipient))
+                    plain, unfit = _envelope(db.recipients_of(recipients))
+                    if not plain:
+                        raise SendPermanentError(f"no recipient is a plain address; never handed to SMTP: {unfit!r}")
+                    refused = {**await smtp.send(raw, sender, plain), **{r: (0, "not a plain address") for r in unfit}}
                     error = None
                 except (SendPermanentError, SendTemporaryError) as exc:
                     error = exc
+                except Exception as exc:    # noqa: BLE001 - this row's own fault: it must not stop the others
+                    log.exception("action=send_crashed outbox=%s", row_id)
+                    error = SendPermanentError(f"mailbot could not send this mail: {type(exc).__name__}: {exc}")
                 if not _record(app, conn, row_id, error, now, result, refused):
                     # The server is likely down for every other row too: stop, try again next round.
                     _unclaim(conn, [c[0] for c in claimed[n + 1:]], now())
@@ -113,9 +120,17 @@ async def _send_rows(app, due: list[int], now, stop, smtp: SmtpSession, result: 
     return True
 
 
+def _envelope(recipients: list[str]) -> tuple[list[str], list[str]]:
+    """(the addresses to hand to SMTP, as A-labels; those never to be handed over). The mailer checks
+    every address before it queues a mail; a row from an older release may hold anything, and the SMTP
+    library re-parses what it is given ("x<victim@evil.example>@example.com" would go to the victim)."""
+    plain = [smtp_address(r) for r in recipients if valid_address(r)]
+    return plain, [r for r in recipients if not valid_address(r)]
+
+
 # Core statements, built once: they run for every mail sent, where building one costs more than running it.
 _T = db.OutboxRow.__table__
-_DUE = (select(_T.c.id, _T.c.raw, _T.c.sender, _T.c.recipient)
+_DUE = (select(_T.c.id, _T.c.raw, _T.c.sender, _T.c.recipients)
         .where(_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.status == "pending",
                _T.c.next_attempt_at <= bindparam("at")).order_by(_T.c.id))
 _SET_CLAIM = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))        # claim, or give back

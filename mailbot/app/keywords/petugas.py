@@ -93,7 +93,7 @@ class Tagih(Keyword):
     command = c.IssueInvoice
 
     def process(self, sm: StaffMail, line: kw.Line):
-        code, expires = kw.parse_billing(line.args)
+        code, expires = kw.parse_billing(line.args, sm.unit.today)
         ok, msg = apply(sm, c.IssueInvoice(sm.actor, code, expires), "invoice dibuat dan dikirim")
         doc = sm.unit.current_document(sm.row, "invoice") if ok else None
         return ok, msg + (f": {doc.number}" if doc else "")
