@@ -122,6 +122,8 @@ class Schedule:
     warn_working_days: int = 2
     digest_on_proof: bool = False
     max_auto_replies_per_day: int = 10
+    new_reminder_days: int = 7                 # a `new` case waiting on its customer is reminded after this
+    new_expiry_days: int = 30                  # … and cancelled after this, counted from the last mail
 
 
 @dataclass(frozen=True)
@@ -497,7 +499,15 @@ def _schedule(t: _Table) -> Schedule:
         warn_working_days=t.integer("warn_working_days", 2, 0, 10),
         digest_on_proof=t.flag("digest_on_proof", False),
         max_auto_replies_per_day=t.integer("max_auto_replies_per_day", 10, 1, 1000),
+        **_new_request_days(t),
     )
+
+
+def _new_request_days(t: _Table) -> dict:
+    remind, expire = t.integer("new_reminder_days", 7, 1, 365), t.integer("new_expiry_days", 30, 2, 730)
+    if remind >= expire:
+        raise t.error("new_reminder_days", f"must be less than new_expiry_days ({expire}), got {remind}")
+    return {"new_reminder_days": remind, "new_expiry_days": expire}
 
 
 def _calendar(t: _Table) -> CalendarSettings:

@@ -12,6 +12,7 @@ from ..domain import commands as c
 from ..domain import effects as fx
 from ..domain.states import State
 from ..domain.transitions import state_label
+from ..outbound.html import to_html
 from ..outbound.mail import Envelope, FilePart, build_message
 from .unit import Notice, Unit
 
@@ -21,7 +22,7 @@ log = logging.getLogger("mailbot")
 # two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
 AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
-    "defect_received", "complaint", "survey_thanks", "too_large"))
+    "defect_received", "complaint", "survey_thanks", "too_large", "cancel_confirm"))
 _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 
 
@@ -71,7 +72,9 @@ def _queue(unit: Unit, notice: Notice) -> None:
     message for the server to carry, and each of them sees who else was told)."""
     row, audience, template = notice.row, notice.audience, notice.template
     cfg = unit.cfg
-    lang = row.language if (row is not None and audience == "customer") else "id"
+    lang = "id"
+    if audience == "customer":      # a mail with no case (a complaint, a too-large mail) says its own language
+        lang = notice.extra.get("language") or (row.language if row is not None else "id")
     ctx = {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": unit.today,
            "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
            "audience": audience, **notice.extra}
@@ -83,12 +86,13 @@ def _queue(unit: Unit, notice: Notice) -> None:
     kind = f"{audience}:{template}"
     addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
     groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
+    html = to_html(subject, body) if audience == "customer" else None     # customers read on phones too
     for group in groups:
-        enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments)
+        enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments, html=html)
 
 
 def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
-            attachments: tuple[FilePart, ...] = ()) -> None:
+            attachments: tuple[FilePart, ...] = (), html: str | None = None) -> None:
     """Build the message now (so a retry sends the same bytes) and put it in the outbox, unless the
     daily auto-reply cap holds it back."""
     if kind in AUTO_REPLY_KINDS and to == (unit.trigger_sender,) and _over_reply_cap(unit, to[0]):
@@ -101,7 +105,7 @@ def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: s
                    in_reply_to=_answers(unit, row, to, kind, root), references=(root,) if root else (),
                    scheduled=unit.scheduled)
     built = build_message(env, subject, body, from_addr=unit.cfg.office.service_address,
-                          from_name=unit.cfg.smtp.from_name, attachments=attachments)
+                          from_name=unit.cfg.smtp.from_name, attachments=attachments, html=html)
     # A Core insert, at once: an outbox row is written once and never read back in this unit, so
     # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
     db.add_outbox(unit.session.connection(), message_id=message_id, case_id=row.id if row else None, kind=kind,
@@ -119,8 +123,9 @@ def _answers(unit: Unit, row: db.CaseRow | None, to: tuple[str, ...], kind: str,
     """The message a mail answers: the mail being handled when it came from this recipient (or a
     staff notice about it); for a customer otherwise their own latest mail on the case, so their
     client threads it — never a staff member's internal message."""
-    if row is None:
-        return None
+    if row is None:     # a mail about no case (a complaint on its own) still answers the customer's mail
+        answering = kind.startswith("customer:") and to == (unit.trigger_sender,) and not unit.scheduled
+        return unit.trigger_id if answering else None
     if kind.startswith("customer:"):
         if to == (unit.trigger_sender,) and not unit.scheduled:
             return unit.trigger_id
