@@ -1,10 +1,11 @@
-"""`mailbot report --month YYYY-MM`: revenue, documents, cases, deadlines and satisfaction of one month.
+"""`mailbot report --month YYYY-MM`: money, documents, cases, deadlines, satisfaction, complaints.
 
 Months are office-local (Asia/Jakarta). Sources: the documents table (receipts and invoices by issue
-date), the audit trail (voids, expiries, deliveries, corrections, ratings, `deadline_missed` alerts)
-and the cases table. A service deadline is met when the delivery used at most 10 working days of the
-service clock (the clock pauses while the customer pays; `clock_used` keeps the total at delivery).
-A correction deadline is met when PERBAIKAN went out within 5 working days of the defect report.
+date), the audit trail (voids, expiries, deliveries, corrections, ratings, `deadline_missed` alerts),
+the cases table and the complaints table. A service deadline is met when the delivery used at most
+10 working days of the service clock (the clock pauses while the customer pays; `clock_used` keeps
+the total at delivery). A correction deadline is met when PERBAIKAN went out within 5 working days
+of the defect report.
 """
 from __future__ import annotations
 
@@ -86,7 +87,24 @@ def month_report(session: Session, year: int, month: int, app) -> dict:
         "satisfaction_average": round(sum(ratings) / len(ratings), 2) if ratings else None,
         "satisfaction_responses": len(ratings),
         "satisfaction_counts": {str(n): ratings.count(n) for n in range(1, 5)},
+        "complaints": _complaints(session, lo, hi, in_month, local),
     }
+
+
+def _complaints(session: Session, lo: datetime, hi: datetime, in_month, local) -> dict:
+    """Complaints first received this month (a follow-up shares its complaint's number)."""
+    rows = session.scalars(select(db.ComplaintRow).where(db.ComplaintRow.received_at >= lo,
+                                                         db.ComplaintRow.received_at < hi)
+                           .order_by(db.ComplaintRow.id)).all()
+    earlier = set(session.scalars(select(db.ComplaintRow.ref).where(db.ComplaintRow.received_at < lo)))
+    first: dict[str, db.ComplaintRow] = {}
+    for r in rows:
+        if r.ref not in earlier:
+            first.setdefault(r.ref, r)
+    mine = [r for r in first.values() if in_month(local(r.received_at))]
+    return {"received": len(mine), "without_case": sum(1 for r in mine if r.case_id is None),
+            "refs": [r.ref for r in mine],
+            "cases": sorted({_ref(session, r.case_id) for r in mine if r.case_id is not None})}
 
 
 def _ref(session: Session, case_id: int) -> str:

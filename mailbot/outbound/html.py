@@ -49,42 +49,47 @@ def _list_item(text: str) -> str:
 
 
 def _block(lines: list[str]) -> str:
-    """One paragraph of the text: a list, a table of "label: value" lines, or plain lines."""
-    bullets = [_BULLET.match(ln) for ln in lines]
-    numbered = [_NUMBERED.match(ln) for ln in lines]
+    """One paragraph of the text: lists, tables of "label: value" lines (two or more in a row), and
+    plain lines, in the order written."""
     pairs = [_PAIR.match(ln) for ln in lines]
-    if all(pairs) and len(lines) >= 2:
-        rows = "".join(f'<tr><td style="{_TD_KEY}">{_inline(m.group(1))}</td><td style="{_TD_VAL}">'
-                       f"{_inline(m.group(2))}</td></tr>" for m in pairs)
-        return f'<table role="presentation" style="{_TABLE}">{rows}</table>'
-    out, para, items, kind = [], [], [], ""
+    in_table = [bool(m) and ((i > 0 and pairs[i - 1]) or (i + 1 < len(lines) and pairs[i + 1]))
+                for i, m in enumerate(pairs)]
+    out, para, items, rows = [], [], [], []
+    kind = ""
 
-    def flush_para():
+    def flush():
+        nonlocal kind
         if para:
             out.append(f'<p style="{_P}">' + "<br>".join(_inline(p) for p in para) + "</p>")
             para.clear()
-
-    def flush_items():
         if items:
-            tag = "ol" if kind == "ol" else "ul"
-            out.append(f'<{tag} style="{_LIST}">' + "".join(_list_item(i) for i in items) + f"</{tag}>")
+            out.append(f'<{kind} style="{_LIST}">' + "".join(_list_item(i) for i in items) + f"</{kind}>")
             items.clear()
+        if rows:
+            out.append(f'<table role="presentation" style="{_TABLE}">' + "".join(
+                f'<tr><td style="{_TD_KEY}">{_inline(m.group(1))}</td><td style="{_TD_VAL}">'
+                f"{_inline(m.group(2))}</td></tr>" for m in rows) + "</table>")
+            rows.clear()
 
-    for line, b, n in zip(lines, bullets, numbered):
+    for i, line in enumerate(lines):
+        b, n = _BULLET.match(line), _NUMBERED.match(line)
         if b or n:
-            flush_para()
             new_kind = "ul" if b else "ol"
-            if items and new_kind != kind:
-                flush_items()
+            if not items or new_kind != kind:
+                flush()
             kind = new_kind
             items.append(b.group(1) if b else n.group(2))
         elif items and line.startswith("   ") and line.strip():
             items[-1] += " " + line.strip()          # a wrapped continuation of the item above
+        elif in_table[i]:
+            if not rows:
+                flush()
+            rows.append(pairs[i])
         else:
-            flush_items()
+            if items or rows:
+                flush()
             para.append(line.strip())
-    flush_items()
-    flush_para()
+    flush()
     return "".join(out)
 
 
