@@ -63,7 +63,8 @@ def _block(lines: list[str]) -> str:
             out.append(f'<p style="{_P}">' + "<br>".join(_inline(p) for p in para) + "</p>")
             para.clear()
         if items:
-            out.append(f'<{kind} style="{_LIST}">' + "".join(_list_item(i) for i in items) + f"</{kind}>")
+            style = _LIST if kind == "ul" else _LIST + ";list-style:none;padding-left:0"
+            out.append(f'<{kind} style="{style}">' + "".join(_list_item(i) for i in items) + f"</{kind}>")
             items.clear()
         if rows:
             out.append(f'<table role="presentation" style="{_TABLE}">' + "".join(
@@ -78,7 +79,8 @@ def _block(lines: list[str]) -> str:
             if not items or new_kind != kind:
                 flush()
             kind = new_kind
-            items.append(b.group(1) if b else n.group(2))
+            # numbers stay words of the text (an <ol> would draw its own): the HTML says what the text says
+            items.append(b.group(1) if b else f"{n.group(1)}. {n.group(2)}")
         elif items and line.startswith("   ") and line.strip():
             items[-1] += " " + line.strip()          # a wrapped continuation of the item above
         elif in_table[i]:

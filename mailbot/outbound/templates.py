@@ -43,7 +43,8 @@ class Templates:
                                  keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
         env.filters["rupiah"] = format_rupiah
         env.filters["tanggal"] = lambda d: tanggal(d) if d else "-"
-        env.filters["date_en"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}" if d else "-"   # English mails        for name in env.list_templates(filter_func=lambda n: n.startswith("mail/") and n.endswith(".txt")):
+        env.filters["date_en"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}" if d else "-"   # English mails
+        for name in env.list_templates(filter_func=lambda n: n.startswith("mail/") and n.endswith(".txt")):
             try:
                 env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
