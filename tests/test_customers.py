@@ -418,3 +418,217 @@ def test_at_least_sixty_real_shaped_mails_have_the_effect_a_clerk_expects(office
     assert len(ROWS) >= 60 and len({r.address for r in ROWS}) == len(ROWS)
     problems = run_table(office, ROWS)
     assert problems == [], "\n".join(problems)
+
+
+# --- what the table cannot show in one batch: time, a second mail, the office's side ---------------
+from datetime import timedelta  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def _open(world: World, address: str, body: str = ID_OPENER, attachments=(), name: str = "") -> str:
+    world.deliver(client_mail("plain", address, "Permintaan publikasi", body, attachments=attachments, name=name))
+    world.run_once()
+    return next(c["ref"] for c in world.cases() if c["customer"] == address)
+
+
+def _at(days: int, hour: int = 9) -> str:
+    day = datetime.now(WIB).date() + timedelta(days=days)
+    return f"{day.isoformat()}T{hour:02d}:00+07:00"
+
+
+def _instant(days: int, hour: int = 10) -> datetime:
+    day = datetime.now(WIB).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=WIB)
+
+
+def _events(world: World, ref: str) -> list[dict]:
+    return world.case(ref)["events"]
+
+
+def test_an_expired_case_answers_a_new_request_with_a_linked_case_and_a_late_proof_in_english(world):
+    """Issue 17: mail on an `expired` case was only forwarded. A new request opens a linked case;
+    "I still want it" waits for the petugas' new invoice; a late proof is answered in English."""
+    addresses = ["lagi@example.net", "masih@example.net", "late.proof@example.org"]
+    refs = [_open(world, a, EN_OPENER if a.endswith(".org") else ID_OPENER) for a in addresses]
+    for a, ref in zip(addresses, refs):
+        world.deliver(client_mail("plain", a, "", "SETUJU", reply_to=latest_to(world, a, ref), attachments=KTP))
+    world.run_once()
+    for ref in refs:
+        world.deliver(_staff_mail(world, latest_to(world, P1, ref), "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\nTAGIH",
+                                  attachments=(("sd.pdf", PDF, "application/pdf"),)))
+    world.run_once()
+    assert world.jobs(_at(40))["expire"] == 3
+    bodies = ["Saya ingin membeli Kota Palembang Dalam Angka 2025.", "Saya masih ingin membeli, mohon invoice baru.",
+              "I have now paid, the receipt is attached."]
+    sent = []
+    for a, body in zip(addresses, bodies):
+        sent.append(client_mail("gmail", a, "", body, reply_to=world.sent_to(a)[-1],
+                                attachments=(("receipt.pdf", PDF, "application/pdf"),) if a.endswith(".org") else ()))
+        world.deliver(sent[-1])
+    world.smtp.clear()
+    world.run_once()
+    assert [outcome_of(world, m["Message-ID"]) for m in sent] == ["new_case_linked", "forwarded", "proof"]
+    linked = [c for c in world.cases() if c["customer"] == addresses[0] and c["ref"] != refs[0]]
+    assert len(linked) == 1 and linked[0]["linked_ref"] == refs[0] and linked[0]["state"] == "new"
+    assert [c["state"] for c in world.cases() if c["ref"] in refs] == ["expired"] * 3
+    assert len([c for c in world.cases() if c["customer"] == addresses[1]]) == 1
+    late = latest_to(world, addresses[2], refs[2])
+    assert "after the invoice expired" in str(late["Subject"]) and body_of(late).startswith("Dear")
+
+
+def test_one_holding_reply_per_case_per_day_while_every_message_reaches_the_petugas(world):
+    address = "banyak.tanya@example.net"
+    ref = _open(world, address)
+    ack = latest_to(world, address, ref)
+    world.smtp.clear()
+    for q in ("Apakah ada versi Excel?", "Oh ya, yang tahun 2024 juga ada?"):
+        world.deliver(client_mail("gmail", address, "", q, reply_to=ack))
+    world.run_once()
+    world.deliver(client_mail("iphone", address, "", "Maaf satu lagi, bisa dikirim hari ini?", reply_to=ack))
+    world.run_once()
+    holding = [m for m in world.sent_to(address) if "diteruskan" in str(m["Subject"])]
+    assert len(holding) == 1, [str(m["Subject"]) for m in world.sent_to(address)]
+    notes = [m for m in world.sent_to(P1) if "Pesan pelanggan" in str(m["Subject"])]
+    assert len(notes) == 3
+    world.smtp.clear()
+    tomorrow = client_mail("gmail", address, "", "Selamat pagi, ada kabar?", reply_to=ack)
+    assert world.feed(tomorrow, _instant(1)).action == "forwarded"
+    assert [m for m in world.sent_to(address) if "diteruskan" in str(m["Subject"])]       # a new day, a new one
+
+
+def test_an_abandoned_request_is_reminded_then_cancelled_and_its_identity_purged(world):
+    """Issue 17: a `new` case whose customer never answers is reminded after new_reminder_days (7) and
+    cancelled after new_expiry_days (30), the customer told; the retention clock then runs."""
+    ktp_only = _open(world, "ktp.saja@example.net", attachments=KTP)             # identity, no agreement
+    silent_en = _open(world, "silent@example.org", EN_OPENER)                     # nothing at all
+    complete = _open(world, "lengkap@example.net", ID_OPENER + "\nSaya setuju.", attachments=KTP)
+    late_answer = _open(world, "menjawab@example.net")
+    assert world.feed(client_mail("gmail", "menjawab@example.net", "", "Baik pak, KTP menyusul ya.",
+                                  reply_to=latest_to(world, "menjawab@example.net", late_answer)),
+                      _instant(5)).action == "forwarded"
+    world.smtp.clear()
+    assert world.jobs(_at(6))["abandoned"] == 0
+    assert world.jobs(_at(7))["abandoned"] == 2
+    reminder = latest_to(world, "ktp.saja@example.net", "Pengingat")
+    assert "SETUJU" in body_of(reminder) and "kartu identitas yang masih berlaku" not in body_of(reminder)
+    assert body_of(latest_to(world, "silent@example.org", "Reminder")).startswith("Dear")
+    assert world.jobs(_at(8))["abandoned"] == 0                                   # one reminder per quiet spell
+    assert world.jobs(_at(12))["abandoned"] == 1                                  # 7 days after the answer
+    assert latest_to(world, "menjawab@example.net", "Pengingat")
+    assert world.jobs(_at(30))["abandoned"] == 2
+    assert [world.case(r)["state"] for r in (ktp_only, silent_en, complete, late_answer)] == \
+        ["cancelled", "cancelled", "new", "new"]
+    assert "persyaratan belum lengkap" in str(latest_to(world, "ktp.saja@example.net", ktp_only)["Subject"])
+    assert body_of(latest_to(world, "silent@example.org", silent_en)).startswith("Dear")
+    assert any("dibatalkan otomatis" in str(m["Subject"]) for m in world.sent_to(P1))
+    world.jobs(_at(30 + 89))
+    assert not any(e["kind"] == "identity_purged" for e in _events(world, ktp_only))
+    world.jobs(_at(30 + 90))
+    assert any(e["kind"] == "identity_purged" for e in _events(world, ktp_only))
+
+
+def _delivered(world: World, address: str, close: str = "") -> str:
+    ref = _open(world, address)
+    world.deliver(client_mail("plain", address, "", "SETUJU", reply_to=latest_to(world, address, ref), attachments=KTP))
+    world.run_once()
+    (world.library / "1101002.16-2025.pdf").write_bytes(PDF)
+    world.deliver(_staff_mail(world, latest_to(world, P1, ref), "IDENTITAS OK\nITEM #1\nJELAS\nSIAP\n"
+                              "NOL Instansi pemerintah daerah" + (f"\n{close}" if close else "")))
+    world.run_once()
+    return ref
+
+
+def test_a_defect_after_the_auto_close_reopens_the_free_correction_within_30_days_only(world):
+    auto = _delivered(world, "auto.close@example.net")
+    closed = _delivered(world, "tutup@example.net", close="TUTUP selesai")
+    assert world.jobs(_at(14))["auto_close"] == 1
+    assert world.case(auto)["state"] == "closed"
+    defect = client_mail("gmail", "auto.close@example.net", "", "Pak, halaman 30-40 ternyata kosong.",
+                         reply_to=latest_to(world, "auto.close@example.net", auto))
+    too_late = client_mail("gmail", "tutup@example.net", "", "Filenya tidak bisa dibuka.",
+                           reply_to=latest_to(world, "tutup@example.net", closed))
+    world.smtp.clear()
+    assert world.feed(defect, _instant(20)).action == "defect"
+    case = world.case(auto)
+    assert case["state"] == "correction" and case["due"] > _instant(20).date().isoformat()
+    assert "kosong" in body_of(latest_to(world, P1, "Laporan kesalahan"))
+    assert "tanpa biaya" in body_of(latest_to(world, "auto.close@example.net", "Laporan kesalahan"))
+    assert world.feed(too_late, _instant(31)).action == "forwarded"
+    assert world.case(closed)["state"] == "closed"
+    assert len([c for c in world.cases() if c["customer"] == "tutup@example.net"]) == 1   # no paid request
+    assert "tidak bisa dibuka" in body_of(latest_to(world, P1, "Pesan pelanggan"))
+
+
+def test_the_petugas_record_an_agreement_given_by_phone(world):
+    """Issue 17: an agreement received by phone or chat unblocks JELAS, with the petugas as actor."""
+    address = "telepon@example.net"
+    ref = _open(world, address, attachments=KTP)
+    world.deliver(_staff_mail(world, latest_to(world, P1, ref),
+                              "JELAS\nPERSETUJUAN telepon 3 Desember\nIDENTITAS OK\nITEM #1"))
+    world.run_once()
+    case = world.case(ref)
+    assert case["state"] == "preparing", case["events"]
+    agree = next(e for e in case["events"] if e["kind"] == "Agree")
+    assert agree["actor"] == P1 and "telepon 3 Desember" in agree.get("detail", str(agree))
+    text = body_of(latest_to(world, P1, "Hasil perintah"))
+    assert text.index("> JELAS") < text.index("> PERSETUJUAN") < text.index("> IDENTITAS OK")
+    assert "GAGAL" not in text
+    world.deliver(_staff_mail(world, latest_to(world, P1, ref), "PERSETUJUAN"))
+    world.run_once()
+    assert "melalui apa" in body_of(latest_to(world, P1, "Hasil perintah"))
+
+
+def test_a_complaint_without_a_case_keeps_its_thread_and_is_counted_in_the_month_report(world):
+    address = "pengadu@example.net"
+    world.deliver(client_mail("plain", address, "Keluhan layanan", "Saya ingin mengadukan pelayanan PST yang lambat.",
+                              name="Ani"))
+    world.run_once()
+    answer = latest_to(world, address, "Pengaduan")
+    number = re.search(r"ADU-\d{4}-\d{4}", str(answer["Subject"])).group(0)
+    assert "pengaduan.bps.go.id" in body_of(answer) and "kotak saran" in body_of(answer)
+    assert answer["In-Reply-To"]                                     # threaded under the customer's mail
+    follow = client_mail("gmail", address, "", "Tambahan: kejadiannya hari Senin pagi.", reply_to=answer)
+    world.deliver(follow)
+    world.run_once()
+    assert outcome_of(world, follow["Message-ID"]) == "complaint" and world.cases() == []
+    assert [c.ref for c in complaints_of(world, address)] == [number, number]
+    told = [m for m in world.sent_to(SUPERVISOR) if number in str(m["Subject"])]
+    assert len(told) == 2 and P1 in str(told[0]["To"]) and "hari Senin" in body_of(told[1])
+    ref = _open(world, "kasus@example.net")
+    world.deliver(client_mail("gmail", "kasus@example.net", "", "Saya kecewa, belum ada jawaban.",
+                              reply_to=latest_to(world, "kasus@example.net", ref)))
+    world.run_once()
+    code, out = world.cli("report", "--month", datetime.now(WIB).strftime("%Y-%m"))
+    assert code == 0, out
+    report = __import__("json").loads(out)["complaints"]
+    assert report["received"] == 2 and report["without_case"] == 1 and report["cases"] == [ref]
+    assert number in report["refs"]
+
+
+def test_every_customer_mail_has_a_text_and_an_html_part_and_staff_mail_stays_plain(world):
+    ref = _delivered(world, "html@example.net")
+    for msg in world.sent_to("html@example.net"):
+        body = msg.get_body(("html",))
+        assert body is not None and msg.get_body(("plain",)) is not None, str(msg["Subject"])
+        assert ref in body.get_content()
+    delivery = latest_to(world, "html@example.net", "Kuitansi")
+    assert delivery.get_content_type() == "multipart/mixed"
+    assert [p.get_content_type() for p in delivery.iter_parts()][0] == "multipart/alternative"
+    assert any(n.startswith("kuitansi") for n in (a.get_filename() for a in delivery.iter_attachments()))
+    for msg in world.sent_to(P1):
+        assert msg.get_body(("html",)) is None
+
+
+def test_a_mail_too_large_to_read_is_answered_in_the_language_of_its_subject(fresh_mailbox, smtp_server, db_url):
+    small = World(fresh_mailbox, smtp_server, db_url, storage={"max_message_mb": 0.5, "max_attachment_mb": 0.5})
+    try:
+        small.deliver(client_mail("plain", "big@example.org", "Request for the labour force publication",
+                                  "See attached.", attachments=(("scan.pdf", b"%PDF" + b"0" * 900_000,
+                                                                 "application/pdf"),)))
+        small.run_once()
+        answer = small.sent_to("big@example.org")[-1]
+        assert "too large" in str(answer["Subject"]) and body_of(answer).startswith("Dear")
+    finally:
+        small.close()

@@ -510,3 +510,23 @@ def test_a_late_defect_reopens_a_closed_case_within_30_days_of_delivery_only():
     assert isinstance(late, Refused) and "30 hari" in late.reason
     never_delivered = replace(closed, paid_on=None, delivered_on=None)
     assert isinstance(decide(never_delivered, c.ReportDefect(CUSTOMER, "x"), CTX), Refused)
+
+
+def test_a_reopened_case_that_was_rated_is_not_asked_the_satisfaction_question_again():
+    rated = replace(CASES[State.CLOSED], rating=4)
+    reopened = _run(rated, c.ReportDefect(CUSTOMER, "halaman 12 kosong"), c.SendCorrection(PETUGAS, ("pdf",)))
+    d = decide(reopened, c.Close(PETUGAS), CTX)
+    assert fx.Notify("customer", "closed") in d.effects and fx.Notify("customer", "survey") not in d.effects
+    d = decide(replace(reopened, rating=None), c.Close(PETUGAS), CTX)
+    assert fx.Notify("customer", "survey") in d.effects
+
+
+def test_who_cancels_decides_the_words_the_customer_reads():
+    new = CASES[State.NEW]
+    assert decide(new, c.Cancel(PETUGAS, "ganda"), CTX).effects == (fx.Notify("customer", "cancelled"),)
+    by_customer = decide(new, c.Cancel(CUSTOMER, "x", by="customer"), CTX).effects
+    assert fx.Notify("customer", "cancelled_by_customer") in by_customer
+    assert fx.Notify("petugas", "cancelled_by_customer") in by_customer
+    lapsed = decide(new, c.Cancel("system", "x", by="abandoned"), CTX)
+    assert fx.Notify("customer", "new_expired") in lapsed.effects and lapsed.case.closed_on == TODAY
+    assert fx.VoidInvoice() in decide(CASES[State.INVOICED], c.Cancel(CUSTOMER, "x", by="customer"), CTX).effects
