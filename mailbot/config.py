@@ -127,6 +127,8 @@ class Schedule:
     max_new_cases_per_day: int = 5                # per sender; more requests are filed to the latest case
     max_staff_notices_per_sender_per_day: int = 20
     proof_wait_seconds: int = 10               # the proof's acknowledgement and digest wait this long for its reading
+    new_reminder_days: int = 7                 # a `new` case waiting on its customer is reminded after this
+    new_expiry_days: int = 30                  # … and cancelled after this, counted from the last mail
 
 
 @dataclass(frozen=True)
@@ -527,7 +529,15 @@ def _schedule(t: _Table) -> Schedule:
         max_auto_replies_per_domain_per_day=t.integer("max_auto_replies_per_domain_per_day", 500, 1, 100000),
         max_new_cases_per_day=t.integer("max_new_cases_per_day", 5, 1, 1000),
         max_staff_notices_per_sender_per_day=t.integer("max_staff_notices_per_sender_per_day", 20, 1, 10000),
+        **_new_request_days(t),
     )
+
+
+def _new_request_days(t: _Table) -> dict:
+    remind, expire = t.integer("new_reminder_days", 7, 1, 365), t.integer("new_expiry_days", 30, 2, 730)
+    if remind >= expire:
+        raise t.error("new_reminder_days", f"must be less than new_expiry_days ({expire}), got {remind}")
+    return {"new_reminder_days": remind, "new_expiry_days": expire}
 
 
 def _calendar(t: _Table) -> CalendarSettings:

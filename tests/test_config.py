@@ -251,3 +251,13 @@ def test_for_tests_builder(tmp_path):
         Config.for_tests(base_dir=tmp_path, schedule={"auto_close_days": 0})
 
 
+
+
+def test_unanswered_request_days_default_to_7_and_30_and_the_reminder_comes_first(tmp_path):
+    """Issue 17: schedule.new_reminder_days and new_expiry_days."""
+    cfg = Config.for_tests(base_dir=tmp_path)
+    assert (cfg.schedule.new_reminder_days, cfg.schedule.new_expiry_days) == (7, 30)
+    cfg = Config.for_tests(base_dir=tmp_path, schedule={"new_reminder_days": 10, "new_expiry_days": 45})
+    assert (cfg.schedule.new_reminder_days, cfg.schedule.new_expiry_days) == (10, 45)
+    with pytest.raises(ConfigError, match="schedule.new_reminder_days"):
+        Config.for_tests(base_dir=tmp_path, schedule={"new_reminder_days": 30, "new_expiry_days": 30})

@@ -106,7 +106,9 @@ EXPECTED: dict[type[c.Command], tuple[str | None, ...]] = {
     c.Expire:          (__,          __,          "expired",        __,               __,           __,           __,       __,          __),
     # Words of defect on a `delivered` case open a correction (DESIGN §1.6, §4). silent for `correction`:
     # a second complaint while a correction is owed is recorded on it (the first deadline stands).
-    c.ReportDefect:    (__,          __,          __,               __,               "correction", "correction", __,       __,          __),
+    # Issue 17: a defect reported after the case closed (TUTUP or the 14-day auto-close) reopens the
+    # free correction on that case within 30 days of delivery (the handler refuses it later).
+    c.ReportDefect:    (__,          __,          __,               __,               "correction", "correction", "correction", __,    __),
     # PERBAIKAN: the fixed file is sent free and the case is delivered again (DESIGN §1.6; SS §2). silent
     # for `delivered`: SS §2 has petugas fix and resend a softcopy with an error from preparation, whether
     # or not the customer noticed it first. Before delivery the files are set with SIAP instead.
@@ -297,10 +299,10 @@ def test_the_side_roads_of_design_section_2():
     assert _run(CASES[State.PREPARING], c.ZeroRate(PETUGAS, "sekolah")).state is State.DELIVERED  # NOL
 
 
-def test_final_states_accept_only_a_late_rating():
+def test_final_states_accept_only_a_late_rating_and_a_late_defect():
     for state in FINAL:
         allowed = legal_commands(state)
-        assert allowed == ([c.Rate] if state is State.CLOSED else [])
+        assert allowed == ([c.ReportDefect, c.Rate] if state is State.CLOSED else [])
         for cmd_type in EXAMPLES:
             if cmd_type not in allowed:
                 reason = illegal_reason(EXAMPLES[cmd_type], state)
@@ -502,3 +504,39 @@ def test_a_proof_is_acknowledged_and_listed_for_the_bendahara_only_after_its_rea
     assert d.case.state is State.PAYMENT_REVIEW
     assert d.effects == (fx.ReadProof(("bukti-sha256",), (fx.Notify("customer", "proof_received"),
                                                          fx.RefreshDigest())),)
+
+
+def test_a_late_defect_reopens_a_closed_case_within_30_days_of_delivery_only():
+    """Issue 17: a closed case delivered on 1 June reopens for a defect reported on 10 June (the
+    correction clock starts that day), and on 1 July; on 2 July it is a new request."""
+    closed = CASES[State.CLOSED]
+    d = decide(closed, c.ReportDefect(CUSTOMER, "halaman 12 kosong"), CTX)
+    assert isinstance(d, Accepted) and d.case.state is State.CORRECTION and d.case.closed_on is None
+    assert d.case.correction_due == date(2026, 6, 17)                 # 5 working days after 10 June
+    day30 = replace(CTX, today=date(2026, 7, 1))
+    assert isinstance(decide(closed, c.ReportDefect(CUSTOMER, "x"), day30), Accepted)
+    day31 = replace(CTX, today=date(2026, 7, 2))
+    late = decide(closed, c.ReportDefect(CUSTOMER, "x"), day31)
+    assert isinstance(late, Refused) and "30 hari" in late.reason
+    never_delivered = replace(closed, paid_on=None, delivered_on=None)
+    assert isinstance(decide(never_delivered, c.ReportDefect(CUSTOMER, "x"), CTX), Refused)
+
+
+def test_a_reopened_case_that_was_rated_is_not_asked_the_satisfaction_question_again():
+    rated = replace(CASES[State.CLOSED], rating=4)
+    reopened = _run(rated, c.ReportDefect(CUSTOMER, "halaman 12 kosong"), c.SendCorrection(PETUGAS, ("pdf",)))
+    d = decide(reopened, c.Close(PETUGAS), CTX)
+    assert fx.Notify("customer", "closed") in d.effects and fx.Notify("customer", "survey") not in d.effects
+    d = decide(replace(reopened, rating=None), c.Close(PETUGAS), CTX)
+    assert fx.Notify("customer", "survey") in d.effects
+
+
+def test_who_cancels_decides_the_words_the_customer_reads():
+    new = CASES[State.NEW]
+    assert decide(new, c.Cancel(PETUGAS, "ganda"), CTX).effects == (fx.Notify("customer", "cancelled"),)
+    by_customer = decide(new, c.Cancel(CUSTOMER, "x", by="customer"), CTX).effects
+    assert fx.Notify("customer", "cancelled_by_customer") in by_customer
+    assert fx.Notify("petugas", "cancelled_by_customer") in by_customer
+    lapsed = decide(new, c.Cancel("system", "x", by="abandoned"), CTX)
+    assert fx.Notify("customer", "new_expired") in lapsed.effects and lapsed.case.closed_on == TODAY
+    assert fx.VoidInvoice() in decide(CASES[State.INVOICED], c.Cancel(CUSTOMER, "x", by="customer"), CTX).effects

@@ -22,7 +22,7 @@ LAYERS = (
 # Inside app: the modules every handler may use. The rest are handlers, which import none of each other;
 # only bootstrap knows them all.
 APP_SHARED = {"mailbot.app", "mailbot.app.unit", "mailbot.app.mailer", "mailbot.app.files", "mailbot.app.keywords",
-              "mailbot.app.receive"}
+              "mailbot.app.receive", "mailbot.app.complaints", "mailbot.app.conversation"}
 APP_WIRING = "mailbot.app.bootstrap"
 
 

@@ -93,7 +93,7 @@ def test_month_figures_are_exact(october):
          "invoices": 2, "receipts": 1, "amount": 48_000}]
     assert sum(p["amount"] for p in rep["revenue_by_publication"]) == rep["revenue"]
     assert [(z["ref"], z["reason"]) for z in rep["zero_rupiah_services"]] == [(r["B"], "instansi pemerintah")]
-    assert rep["complaints"] == 1 and [c["ref"] for c in rep["complaint_cases"]] == [r["D"]]
+    assert rep["complaints"]["received"] == 1 and [c["ref"] for c in rep["complaint_cases"]] == [r["D"]]
     assert "balasan petugas lambat" in rep["complaint_cases"][0]["text"]
     assert (rep["satisfaction_average"], rep["satisfaction_responses"]) == (3.5, 2)
     assert rep["satisfaction_counts"] == {"1": 0, "2": 0, "3": 1, "4": 1}

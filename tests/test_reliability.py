@@ -324,9 +324,10 @@ def test_robot_that_answers_everything_gets_at_most_the_daily_cap(world):
             t += timedelta(minutes=2)
             reply = mail(robot, f"Re: {ours['Subject']}", "Terima kasih, pesan Anda sudah kami terima.",
                          reply_to=ours, date=t)
-            # nothing marks it as machine mail: only the daily cap can end this loop
-            assert world.feed(reply, t).action != "ignored_machine"
-    assert len(world.sent_to(robot)) == cap
+            assert reply["Auto-Submitted"] is None
+            world.feed(reply, t)
+    # the acknowledgement and one holding reply: at most one a case a day (issue 17), well within the cap
+    assert len(world.sent_to(robot)) == 2 <= cap
     assert not [m for m in world.sent_to(robot) if m["Message-ID"] not in answered]   # the loop ended
     # a day later the robot may be answered again (the cap is per day, not for ever)
     world.smtp.clear()

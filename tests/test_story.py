@@ -255,7 +255,7 @@ def test_buka_opens_case_for_live_chat_customer(world):
 def test_bantuan_lists_every_keyword(world):
     from mailbot.app.bootstrap import keyword_registry
     keywords = [*keyword_registry().for_role("petugas"), *keyword_registry().for_role("bendahara")]
-    assert len(keywords) == 17          # DESIGN §4: 15 petugas keywords, SETUJU and TOLAK
+    assert len(keywords) == 18          # DESIGN §4: 15 petugas keywords, PERSETUJUAN (issue 17), SETUJU and TOLAK
     world.deliver(mail(P1, "bantuan", "BANTUAN", auth="pass"))
     world.run_once()
     text = body_of(latest(world, P1, "Bantuan"))

@@ -2,9 +2,12 @@
 import sys
 from pathlib import Path
 
-from mailbot.app.bootstrap import keyword_registry
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))           # this checkout's mailbot, not an installed one
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from mailbot.app.bootstrap import keyword_registry  # noqa: E402
+
+README = ROOT / "README.md"
 BEGIN, END = "<!-- keywords:begin -->", "<!-- keywords:end -->"
 
 

@@ -270,6 +270,22 @@ class CatalogRow(Base):
     file: Mapped[str] = mapped_column(Text, default="")
 
 
+class ComplaintRow(Base):
+    """One complaint message (service standard §6): on its case when there is one, else on its own.
+    A complaint's follow-ups share its `ref` (ADU-YYYY-NNNN)."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    customer: Mapped[str] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    message_id: Mapped[str] = mapped_column(String(998), index=True)     # the customer's mail
+    text: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class StatusRow(Base):
     """Small key/value facts for `mailbot status` (last fetch, …)."""
 

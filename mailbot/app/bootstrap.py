@@ -22,7 +22,7 @@ from ..domain import effects as fx
 from ..domain.calendar import WorkingCalendar
 from ..domain.pricing import Tariff, line_amount
 from ..outbound.templates import Templates
-from . import alerts, backups, customer, digest, issuing, jobs, mailer, outbox, proofs, receive, report
+from . import abandoned, alerts, backups, customer, digest, issuing, jobs, mailer, outbox, proofs, receive, report
 from .keywords import KeywordRegistry
 from .keywords.bendahara import BENDAHARA
 from .keywords.petugas import PETUGAS
@@ -46,7 +46,8 @@ EFFECT_HANDLERS: dict[type[fx.Effect], EffectHandler] = {
 # Run in this order at every tick, each in a unit of its own.
 JOBS: tuple[tuple[str, Callable[[Unit], int]], ...] = (
     ("expire", jobs.expire_invoices), ("reminders", jobs.send_reminders), ("warnings", jobs.warn_deadlines),
-    ("digest", digest.daily_digest), ("auto_close", jobs.auto_close), ("retention", jobs.purge_identity),
+    ("digest", digest.daily_digest), ("auto_close", jobs.auto_close),
+    ("abandoned", abandoned.remind_or_cancel_new), ("retention", jobs.purge_identity),
     ("monthly_report", report.monthly_report), ("quarantine", alerts.quarantine_summary))
 
 

@@ -14,6 +14,7 @@ from ..domain.states import State
 from ..domain.transitions import state_label
 from ..inbound.address import base_address, domain_of, valid_address
 from ..outbound.mail import Envelope, FilePart, build_message, short_subject
+from ..outbound.html import to_html
 from .unit import Notice, Unit
 
 log = logging.getLogger("mailbot")
@@ -22,7 +23,7 @@ log = logging.getLogger("mailbot")
 # two robots can never ping-pong. Invoices, deliveries and staff replies are never held back.
 AUTO_REPLY_KINDS = frozenset(f"customer:{t}" for t in (
     "ack", "requirements", "forwarded", "received_other", "proof_received", "proof_after_expiry",
-    "defect_received", "complaint", "survey_thanks", "too_large"))
+    "defect_received", "complaint", "survey_thanks", "too_large", "cancel_confirm"))
 _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 # Notices to the petugas that one sender's mail caused count against
 # schedule.max_staff_notices_per_sender_per_day; the first one held back is replaced by FLOOD_NOTICE.
@@ -77,7 +78,9 @@ def _queue(unit: Unit, notice: Notice) -> None:
     cfg = unit.cfg
     if audience == "petugas" and _over_staff_cap(unit, row, template):
         return
-    lang = row.language if (row is not None and audience == "customer") else "id"
+    lang = "id"
+    if audience == "customer":      # a mail with no case (a complaint, a too-large mail) says its own language
+        lang = notice.extra.get("language") or (row.language if row is not None else "id")
     ctx = {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": unit.today,
            "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
            "audience": audience, "rejected_files": [], "attachment_limit_mb": _mb(cfg.storage.max_attachment_mb),
@@ -99,8 +102,9 @@ def _queue(unit: Unit, notice: Notice) -> None:
         log.warning("action=recipient_invalid to=%r kind=%s", bad[:320], kind)
         addresses.remove(bad)
     groups = [(a,) for a in addresses] if audience == "customer" else ([tuple(addresses)] if addresses else [])
+    html = to_html(subject, body) if audience == "customer" else None     # customers read on phones too
     for group in groups:
-        enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments)
+        enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments, html=html)
 
 
 def _mb(value: float) -> str:
@@ -141,7 +145,7 @@ def _over_staff_cap(unit: Unit, row: db.CaseRow | None, template: str) -> bool:
 
 
 def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: str, row: db.CaseRow | None = None,
-            attachments: tuple[FilePart, ...] = ()) -> None:
+            attachments: tuple[FilePart, ...] = (), html: str | None = None) -> None:
     """Build the message now (so a retry sends the same bytes) and put it in the outbox, unless the
     daily auto-reply cap holds it back."""
     cause, cause_domain = _cause(unit)
@@ -157,7 +161,7 @@ def enqueue(unit: Unit, to: tuple[str, ...], subject: str, body: str, *, kind: s
                    in_reply_to=_answers(unit, row, to, kind, root), references=(root,) if root else (),
                    scheduled=unit.scheduled)
     built = build_message(env, subject, body, from_addr=unit.cfg.office.service_address,
-                          from_name=unit.cfg.smtp.from_name, attachments=attachments)
+                          from_name=unit.cfg.smtp.from_name, attachments=attachments, html=html)
     # A Core insert, at once: an outbox row is written once and never read back in this unit, so
     # the ORM would only add bookkeeping (the case it names was flushed when it was opened).
     db.add_outbox(unit.session.connection(), message_id=message_id, case_id=row.id if row else None, kind=kind,
@@ -182,8 +186,9 @@ def _answers(unit: Unit, row: db.CaseRow | None, to: tuple[str, ...], kind: str,
     """The message a mail answers: the mail being handled when it came from this recipient (or a
     staff notice about it); for a customer otherwise their own latest mail on the case, so their
     client threads it — never a staff member's internal message."""
-    if row is None:
-        return None
+    if row is None:     # a mail about no case (a complaint on its own) still answers the customer's mail
+        answering = kind.startswith("customer:") and to == (unit.trigger_sender,) and not unit.scheduled
+        return unit.trigger_id if answering else None
     if kind.startswith("customer:"):
         if to == (unit.trigger_sender,) and not unit.scheduled:
             return unit.trigger_id

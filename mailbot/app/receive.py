@@ -15,6 +15,7 @@ from ..inbound import intent
 from ..inbound.address import base_address, domain_of
 from ..inbound.auth import verdict as auth_verdict
 from ..inbound.correlate import find_tag
+from ..inbound.language import language
 from ..inbound.model import ParsedMail
 from ..inbound.parse import parse_message
 from ..inbound.screening import Screening, screen
@@ -280,7 +281,8 @@ def handle_oversized(app, headers: bytes, *, size: int, now: datetime, uid: int 
         unit.event(row, "too_large", mail.from_addr, f"{size} bytes")
         if screen(mail, app.cfg.office.message_id_domain).verdict == "human" and mail.from_addr:
             unit.notify(row, "customer", "too_large", to=[mail.from_addr], size_mb=round(size / 2**20, 1),
-                        limit_mb=app.cfg.storage.max_message_mb, subject=mail.subject)
+                        limit_mb=app.cfg.storage.max_message_mb, subject=mail.subject,
+                        language=None if row is not None else language(mail.subject))   # the body is unread
     log.warning("action=too_large message_id=%s uid=%s size=%s", mail.message_id, uid, size)
     return Outcome(mail.message_id, "too_large")
 

@@ -2,9 +2,9 @@
 mails the previous month's report on the first working day.
 
 Months are office-local (Asia/Jakarta). Sources: the documents table (receipts and invoices by issue
-date), the audit trail (voids, expiries, deliveries, corrections, complaints, ratings, `deadline_missed`
-alerts) and the cases table. A service deadline is met when the delivery used at most 10 working days of
-the service clock (the clock pauses while the customer pays; `clock_used` keeps the total at delivery).
+date), the audit trail (voids, expiries, deliveries, corrections, ratings, `deadline_missed` alerts), the
+cases table and the complaints table. A service deadline is met when the delivery used at most 10 working
+days of the service clock (the clock pauses while the customer pays; `clock_used` keeps the total at delivery).
 A correction deadline is met when PERBAIKAN went out within 5 working days of the defect report.
 """
 from __future__ import annotations
@@ -97,6 +97,8 @@ def month_report(session: Session, year: int, month: int, app) -> dict:
     service, late_service = _service_deadlines(deliveries)
     correction, late_correction = _correction_deadlines(m)
     ratings = _ratings(m)
+    first_complaints = _first_complaints(m)
+    complaints = _complaints(session, first_complaints)
     report = {
         "month": f"{year:04d}-{month:02d}",
         "from": m.first.isoformat(),
@@ -129,10 +131,11 @@ def month_report(session: Session, year: int, month: int, app) -> dict:
             {"ref": m.case(d.case_id).ref, "receipt_number": d.number, "date": d.issued_on.isoformat(),
              "customer": _customer(m.case(d.case_id)), "reason": m.case(d.case_id).zero_reason}
             for d in m.receipts if d.total == 0],
-        "complaints": len(m.by_kind["complaint"]),
-        "complaint_cases": [{"ref": m.case(e.case_id).ref if e.case_id else None, "date": m.local(e.at).isoformat(),
-                             "customer": e.actor, "text": " ".join(e.detail.split())[:300]}
-                            for e in m.by_kind["complaint"]],
+        "complaints": complaints,
+        "complaint_cases": [{"ref": _ref(session, r.case_id) if r.case_id else None, "complaint": r.ref,
+                             "date": m.local(r.received_at).isoformat(),
+                             "customer": f"{r.customer_name} <{r.customer}>" if r.customer_name else r.customer,
+                             "text": " ".join(r.text.split())[:300]} for r in first_complaints],
         "cases_per_week": _weeks(m, opened, deliveries),
     }
     return report
@@ -140,6 +143,32 @@ def month_report(session: Session, year: int, month: int, app) -> dict:
 
 def _customer(row: db.CaseRow) -> str:
     return f"{row.customer_name} <{row.customer}>" if row.customer_name else row.customer
+
+
+def _first_complaints(m: _Month) -> list[db.ComplaintRow]:
+    """Complaints first received this month (a follow-up shares its complaint's number)."""
+    lo = datetime.combine(m.first - timedelta(days=1), datetime.min.time(), timezone.utc)
+    hi = datetime.combine(m.nxt + timedelta(days=1), datetime.min.time(), timezone.utc)
+    rows = m.session.scalars(select(db.ComplaintRow).where(db.ComplaintRow.received_at >= lo,
+                                                           db.ComplaintRow.received_at < hi)
+                             .order_by(db.ComplaintRow.id)).all()
+    earlier = set(m.session.scalars(select(db.ComplaintRow.ref).where(db.ComplaintRow.received_at < lo)))
+    first: dict[str, db.ComplaintRow] = {}
+    for r in rows:
+        if r.ref not in earlier and not (r.ref in first):
+            first[r.ref] = r
+    return [r for r in first.values() if m.in_month(m.local(r.received_at))]
+
+
+def _complaints(session: Session, mine: list[db.ComplaintRow]) -> dict:
+    return {"received": len(mine), "without_case": sum(1 for r in mine if r.case_id is None),
+            "refs": [r.ref for r in mine],
+            "cases": sorted({_ref(session, r.case_id) for r in mine if r.case_id is not None})}
+
+
+def _ref(session: Session, case_id: int) -> str:
+    row = session.get(db.CaseRow, case_id)
+    return row.ref if row else str(case_id)
 
 
 def _share(judged: dict) -> float | None:

@@ -14,6 +14,7 @@ from .transitions import illegal_reason, target
 
 SERVICE_DAYS = 10      # service standard §3: served within 10 working days of a clear request
 CORRECTION_DAYS = 5    # service standard §2 note: corrections within 5 working days
+LATE_DEFECT_DAYS = 30  # a defect reported this many days after the last delivery still reopens a closed case
 
 
 class Calendar(Protocol):
@@ -147,7 +148,9 @@ def _move_clock(old: Case, new: Case, ctx: Context) -> Case:
 
 # --- one handler per command: (case, cmd, ctx) -> (case, effects, event) | Refused
 def _agree(case: Case, cmd: c.Agree, ctx: Context):
-    return replace(case, agreed=True), (fx.Notify("customer", "requirements"),), "customer agreed to the terms"
+    event = "customer agreed to the terms" + (f" (given by {cmd.via.strip()}, recorded by staff)"
+                                              if cmd.via.strip() else "")
+    return replace(case, agreed=True), (fx.Notify("customer", "requirements"),), event
 
 
 def _identity(case: Case, cmd: c.SubmitIdentity, ctx: Context):
@@ -248,8 +251,14 @@ def _expire(case: Case, cmd: c.Expire, ctx: Context):
 
 
 def _report_defect(case: Case, cmd: c.ReportDefect, ctx: Context):
+    if case.state is State.CLOSED:
+        # A closed case (by TUTUP or the 14-day auto-close) reopens for a free correction when the
+        # defect comes within LATE_DEFECT_DAYS of the last delivery; later, it is a new request.
+        if case.delivered_on is None or (ctx.today - case.delivered_on).days > LATE_DEFECT_DAYS:
+            return Refused(f"laporan kesalahan lebih dari {LATE_DEFECT_DAYS} hari setelah pengiriman")
+        case = replace(case, closed_on=None, close_reason="", correction_due=None)
     due = case.correction_due
-    if case.state is State.DELIVERED or due is None:
+    if case.state in (State.DELIVERED, State.CLOSED) or due is None:
         due = ctx.calendar.add_working_days(ctx.today, CORRECTION_DAYS)
     if cmd.by_office:
         return replace(case, correction_due=due), (), f"softcopy incomplete at delivery: {cmd.text}"
@@ -266,7 +275,9 @@ def _send_correction(case: Case, cmd: c.SendCorrection, ctx: Context):
 
 
 def _close(case: Case, cmd: c.Close, ctx: Context):
-    effects = (fx.Notify("customer", "survey" if case.state in (State.DELIVERED, State.CORRECTION) else "closed"),)
+    # The satisfaction question once per case: a case reopened for a late correction was rated already.
+    asks = case.state in (State.DELIVERED, State.CORRECTION) and case.rating is None
+    effects = (fx.Notify("customer", "survey" if asks else "closed"),)
     new = replace(case, closed_on=ctx.today, close_reason=cmd.reason.strip(), service_due=None, correction_due=None)
     return new, effects, "closed" + (f": {cmd.reason.strip()}" if cmd.reason.strip() else "")
 
@@ -274,7 +285,11 @@ def _close(case: Case, cmd: c.Close, ctx: Context):
 def _cancel(case: Case, cmd: c.Cancel, ctx: Context):
     if not cmd.reason.strip():
         return Refused("BATAL memerlukan alasan")
-    effects: tuple[fx.Effect, ...] = (fx.Notify("customer", "cancelled"),)
+    # Who ended it decides the words: the office (BATAL), the customer (confirmed), or no answer at all.
+    effects: tuple[fx.Effect, ...] = {
+        "customer": (fx.Notify("customer", "cancelled_by_customer"), fx.Notify("petugas", "cancelled_by_customer")),
+        "abandoned": (fx.Notify("customer", "new_expired"), fx.Notify("petugas", "new_expired")),
+    }.get(cmd.by, (fx.Notify("customer", "cancelled"),))
     if case.state is State.INVOICED:
         effects = (fx.VoidInvoice(),) + effects
     new = replace(case, closed_on=ctx.today, close_reason=cmd.reason.strip(), service_due=None)

@@ -15,7 +15,10 @@ class Command:
 # --- customer -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Agree(Command):
-    """The customer agreed to the terms (SETUJU / AGREE)."""
+    """The customer agreed to the terms (SETUJU / AGREE); or a petugas records an agreement the
+    customer gave another way (`via`: telephone, live chat …), with the petugas as actor."""
+
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,11 @@ class Close(Command):
 
 @dataclass(frozen=True)
 class Cancel(Command):
-    """BATAL <reason>."""
+    """BATAL <reason>; the customer's own confirmed cancel (`by="customer"`); the scheduler's end of a
+    request the customer never completed (`by="abandoned"`)."""
 
     reason: str = ""
+    by: str = "petugas"
 
 
 # --- bendahara ----------------------------------------------------------------

@@ -135,6 +135,22 @@ def _text_part(text: str) -> tuple[bytes, bytes]:
             b"Content-Transfer-Encoding: quoted-printable\n", body + (b"" if body.endswith(b"\n") else b"\n"))
 
 
+def _html_part(html: str) -> tuple[bytes, bytes]:
+    body = b2a_qp(html.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return (b'Content-Type: text/html; charset="utf-8"\nMIME-Version: 1.0\n'
+            b"Content-Transfer-Encoding: quoted-printable\n", body + (b"" if body.endswith(b"\n") else b"\n"))
+
+
+def _multipart(subtype: bytes, parts: list[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """(content headers, body) of a multipart of these parts."""
+    # base64 and quoted-printable output can never contain "=_", so the boundary cannot occur inside
+    boundary = b"=_" + secrets.token_hex(16).encode("ascii")
+    head = b"Content-Type: multipart/" + subtype + b'; boundary="' + boundary + b'"\nMIME-Version: 1.0\n'
+    body = (b"".join(b"--" + boundary + b"\n" + h + b"\n" + b + b"\n" for h, b in parts)
+            + b"--" + boundary + b"--\n")
+    return head, body
+
+
 def _file_part(part: FilePart) -> tuple[bytes, bytes]:
     main, sub = part.mime
     head = (f"Content-Type: {main}/{sub}\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64\n"
@@ -143,8 +159,9 @@ def _file_part(part: FilePart) -> tuple[bytes, bytes]:
 
 
 def build_message(env: Envelope, subject: str, text: str, *, from_addr: str, from_name: str,
-                  attachments: tuple[FilePart, ...] = ()) -> Built:
-    """A complete RFC 5322 message with our threading and loop-prevention headers."""
+                  attachments: tuple[FilePart, ...] = (), html: str | None = None) -> Built:
+    """A complete RFC 5322 message with our threading and loop-prevention headers; with `html`, the
+    text and the HTML are the two forms of one body (multipart/alternative)."""
     if env.case_ref and find_tag(subject) != env.case_ref:
         subject = f"[{env.case_ref}] {subject}"
     to = ", ".join(smtp_address(a) for a in env.to)
@@ -162,13 +179,9 @@ def build_message(env: Envelope, subject: str, text: str, *, from_addr: str, fro
     # Only To may hold non-ASCII: an address with a non-ASCII local part is written as UTF-8 (RFC 6532)
     # and sent over SMTPUTF8; it can never be an encoded word.
     head = "\n".join(_fold(name, value, structured=name != "Subject") for name, value in fields).encode("utf-8") + b"\n"
-    text_head, text_body = _text_part(text)
-    if not attachments:
-        return Built(text_head + head + b"\n" + text_body, subject)
-    # base64 and quoted-printable output can never contain "=_", so the boundary cannot occur inside
-    boundary = b"=_" + secrets.token_hex(16).encode("ascii")
-    parts = [(text_head, text_body), *(_file_part(p) for p in attachments)]
-    raw = (b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\nMIME-Version: 1.0\n' + head + b"\n"
-           + b"".join(b"--" + boundary + b"\n" + h + b"\n" + body + b"\n" for h, body in parts)
-           + b"--" + boundary + b"--\n")
-    return Built(raw, subject)
+    body_head, body = _text_part(text)
+    if html is not None:
+        body_head, body = _multipart(b"alternative", [(body_head, body), _html_part(html)])
+    if attachments:
+        body_head, body = _multipart(b"mixed", [(body_head, body), *(_file_part(p) for p in attachments)])
+    return Built(body_head + head + b"\n" + body, subject)

@@ -39,7 +39,7 @@ def summary_rows(r: dict) -> list[tuple[str, str]]:
         ("Invoice diterbitkan", f"{r['invoices_issued']} senilai {format_rupiah(r['invoices_issued_total'])}"),
         ("Invoice batal / kedaluwarsa", f"{r['invoices_voided']} / {r['invoices_expired']}"),
         ("Kasus ditutup / dibatalkan", f"{r['cases_closed']} / {r['cases_cancelled']}"),
-        ("Pengaduan", str(r["complaints"])),
+        ("Pengaduan", str(r["complaints"]["received"])),
         ("Kepuasan pelanggan (1–4)",
          f"rata-rata {average:.2f} dari {r['satisfaction_responses']} jawaban".replace(".", ",", 1)
          if average is not None else "belum ada jawaban"),

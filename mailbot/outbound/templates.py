@@ -20,6 +20,10 @@ def shipped_templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")      # not strftime's %B: that follows the server's locale
+
+
 class TemplateError(ValueError):
     """A mail template that does not compile: names the file and the line."""
 
@@ -39,6 +43,7 @@ class Templates:
                                  keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
         env.filters["rupiah"] = format_rupiah
         env.filters["tanggal"] = lambda d: tanggal(d) if d else "-"
+        env.filters["date_en"] = lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}" if d else "-"   # English mails
         for name in env.list_templates(filter_func=lambda n: n.startswith("mail/") and n.endswith(".txt")):
             try:
                 env.get_template(name)

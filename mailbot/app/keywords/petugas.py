@@ -64,6 +64,20 @@ class IdentitasOk(Keyword):
         return apply(sm, c.ConfirmIdentity(sm.actor), "identitas dinyatakan valid")
 
 
+class Persetujuan(Keyword):
+    name, alias, syntax = "PERSETUJUAN", "AGREED", "PERSETUJUAN <melalui apa>"
+    stage = 15
+    help = "catat persetujuan syarat yang pelanggan berikan lewat telepon, live chat, dll."
+    command = c.Agree
+
+    def process(self, sm: StaffMail, line: kw.Line):
+        via = line.args.strip()
+        if not via:
+            raise kw.ArgumentError("tulis melalui apa pelanggan setuju, mis. PERSETUJUAN telepon 3 Desember")
+        # The petugas is the actor in the audit trail: the customer's words are not in the mailbox.
+        return apply(sm, c.Agree(sm.actor, via=via), f"persetujuan pelanggan dicatat (melalui {via})")
+
+
 class Siap(Keyword):
     name, alias, syntax = "SIAP", "READY", "SIAP"
     stage = 40
@@ -214,4 +228,4 @@ class Buka(Keyword):
 
 # In the order of DESIGN §4: BANTUAN and the README list them so (`stage` orders them in a mail).
 PETUGAS = (Jelas(), Item(), Hapus(), IdentitasOk(), Siap(), Tagih(), Nol(), Balas(), Catatan(), Perbaikan(),
-           Tutup(), Batal(), Status(), Bantuan(), Buka())
+           Tutup(), Batal(), Status(), Bantuan(), Buka(), Persetujuan())
