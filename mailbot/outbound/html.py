@@ -58,7 +58,6 @@ def _block(lines: list[str]) -> str:
     kind = ""
 
     def flush():
-        nonlocal kind
         if para:
             out.append(f'<p style="{_P}">' + "<br>".join(_inline(p) for p in para) + "</p>")
             para.clear()
