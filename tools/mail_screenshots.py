@@ -72,7 +72,7 @@ def contexts(name: str) -> list[tuple[str, dict]]:
                                                          account_name="RPL 028 BPS Prov Sumsel"),
             "tariffs": SimpleNamespace(regulation="PP 13/2024", zero_categories=(), zero_basis=""),
             "today": date(2026, 12, 3), "service_address": "diseminasi1600@bps.go.id", "audience": "customer",
-            "reason": "", "message": "", "attached": 0}
+            "reason": "", "message": "", "attached": 0, "rejected_files": [], "attachment_limit_mb": "20"}
     doc = sample_case().invoice
     extra = {
         "reply": {"message": "Mohon kirim foto KTP yang lebih jelas; tulisan NIK belum terbaca."},
@@ -85,15 +85,30 @@ def contexts(name: str) -> list[tuple[str, dict]]:
         "too_large": {"size_mb": 31.4, "limit_mb": 25, "subject": "Permintaan publikasi + KTP"},
         "cancel_confirm": {"confirm_days": 7}, "new_reminder": {"cancel_on": date(2027, 1, 2)},
         "complaint": {"complaint_ref": "ADU-2026-0007", "customer_name": "Renée Marpaung"},
+        "proof_received": _proof_context(doc), "proof_after_expiry": _proof_context(doc),
     }.get(name, {})
     case = None if name in NO_CASE else sample_case("delivered" if name in ("forwarded",) else "invoiced")
     out = [("", {**base, "case": case, **extra})]
+    if name == "proof_received":     # the amount read differs from the invoice: both are said
+        short = {"read": doc.total - 6500, "invoice": doc.total, "short": 6500, "over": 0, "several": False}
+        out.append(("short", {**base, "case": case, **extra, "mismatch": short}))
+    if name in ("ack", "requirements", "forwarded"):   # the answer that names files we could not take
+        rejected = [{"filename": "KTP scan resolusi tinggi.jpg", "size_mb": "31,4", "too_large": True},
+                    {"filename": "formulir.exe", "size_mb": "0,2", "too_large": False}]
+        out.append(("rejected", {**base, "case": case, **extra, "rejected_files": rejected}))
     if name == "complaint":          # a complaint with no case at all
         out.append(("no-case", {**base, "case": None, **extra}))
     if name == "forwarded":          # the holding reply speaks of every state in plain words
         out += [(s, {**base, "case": sample_case(s), **extra}) for s in
                 ("new", "preparing", "invoiced", "payment_review", "correction", "expired", "closed")]
     return out
+
+
+def _proof_context(invoice) -> dict:
+    """What the proof notices are told of the files read (app/proofs.py)."""
+    read = SimpleNamespace(name="bukti-transfer.jpg", amount=invoice.total, date=date(2026, 12, 2),
+                           ref="0A1B2C3D4E5F6G7H", message_id="m1")
+    return {"received": [read], "proofs": [read], "mismatch": None, "invoice": invoice}
 
 
 def render_all(templates: Templates | None = None) -> list[dict]:
