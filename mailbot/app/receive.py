@@ -45,11 +45,10 @@ def handle_mail(app, raw: bytes, *, now: datetime, uid: int | None = None,
     started = time.monotonic()
     mail = parse_message(raw)
     with app.unit(now) as unit:
-        unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
-        conn = unit.session.connection()
-        key = record_key(unit, mail, uid)
+        key = _answering(unit, mail, uid)
         if key is None:
             return Outcome(mail.message_id, "duplicate")
+        conn = unit.session.connection()
         verdict = screen(mail, app.cfg.office.message_id_domain)
         inbound_id = db.add_inbound(conn, message_id=key, uid=uid, uidvalidity=uidvalidity,
                                     sender=mail.from_addr, subject=mail.subject, verdict=verdict.verdict,
@@ -264,16 +263,22 @@ def _staff(unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str, stor
     return "staff"
 
 
+def _answering(unit: Unit, mail: ParsedMail, uid: int | None) -> str | None:
+    """The unit now answers this mail (threading, reply caps); the key to record it under, or None when
+    the very same mail was handled before."""
+    unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
+    return record_key(unit, mail, uid)
+
+
 def handle_oversized(app, headers: bytes, *, size: int, now: datetime, uid: int | None = None,
                      uidvalidity: int | None = None) -> Outcome:
     """A mail over max_message_mb: not downloaded; a human sender is told the limit, once."""
     mail = parse_message(headers + b"\r\n")
     with app.unit(now) as unit:
-        unit.trigger_id, unit.trigger_sender = mail.message_id, mail.from_addr
-        conn = unit.session.connection()
-        key = record_key(unit, mail, uid)
+        key = _answering(unit, mail, uid)
         if key is None:
             return Outcome(mail.message_id, "duplicate")
+        conn = unit.session.connection()
         db.add_inbound(conn, message_id=key, uid=uid, uidvalidity=uidvalidity, sender=mail.from_addr,
                        subject=mail.subject, verdict="too_large", outcome="too_large", at=now,
                        content_sha256=mail.content_sha256)
