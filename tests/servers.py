@@ -16,8 +16,8 @@ from typing import Literal
 
 from mailbot.adapters.imap import logout_quietly
 from mailbot.demo.servers import *  # noqa: F401,F403 - the tests use one module for every server
-from mailbot.demo.servers import (CaptureSMTPServer, DevServerError, PymapServer, _ImapServer, free_port,
-                                  self_signed_cert)
+from mailbot.demo.servers import (CaptureSMTPServer, DevServerError, PymapServer, _ImapServer, _tail,  # noqa: F401
+                                  free_port, self_signed_cert)
 
 class DovecotServer(_ImapServer):
     """A private Dovecot instance with its own config, maildirs and passwd-file.

@@ -391,6 +391,8 @@ HEADER_FLOODS = {"cc-60000": _cc_flood, "content-type-150000-params": _content_t
 
 @pytest.mark.parametrize("flood", HEADER_FLOODS.values(), ids=HEADER_FLOODS.keys())
 def test_a_header_flood_is_quarantined_at_once_and_the_next_mail_is_answered(world, flood):
+    if world.imap.kind == "pymap":      # CI requires Dovecot, where this runs
+        pytest.skip("pymap parses every appended header itself and cannot store a 1 MB header in time")
     hostile = raw_mail("flood@example.com", extra=flood())
     assert len(hostile) > 1_000_000
     world.deliver(hostile)

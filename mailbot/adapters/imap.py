@@ -20,6 +20,7 @@ Security = Literal["ssl", "starttls", "none"]
 
 # RFC 2177: clients should re-issue IDLE at least every 29 minutes.
 MAX_IDLE_SECONDS = 25 * 60
+FIRST_IDLE_SECONDS = 1.0      # the short first wait after a look (see idle_wait)
 
 
 class MailboxError(Exception):
@@ -314,6 +315,15 @@ class Mailbox:
         # response; IDLE would not announce it again, so look for it first.
         if self._has_newer():
             return True
+        # A server may not announce mail that arrived just before IDLE began (pymap does not): a
+        # short first wait, one look, then the long wait, so such mail waits a second, not the timeout.
+        first = min(FIRST_IDLE_SECONDS, timeout)
+        if self._idle_once(first) or self._has_newer():
+            return True
+        return timeout > first and (self._idle_once(timeout - first) or self._has_newer())
+
+    def _idle_once(self, timeout: float) -> bool:
+        """One IDLE of up to *timeout* seconds; True when the server spoke of new mail (or may have)."""
         with self._op("IDLE") as client:
             client.idle()
             if _buffered(client):
@@ -335,11 +345,7 @@ class Mailbox:
             log.info("IDLE response arrived in pieces; reconnecting to %s", self.mailbox)
             self.connect()
             return True
-        if any(_announces_mail(r) for r in [*responses, *more]):
-            return True
-        # A server may not announce mail that arrived just before IDLE began (pymap does not):
-        # one look at the mailbox before waiting again.
-        return self._has_newer()
+        return any(_announces_mail(r) for r in [*responses, *more])
 
     def _has_newer(self) -> bool:
         """Whether mail beyond the last ``pending()`` is in the mailbox (False before the first)."""
