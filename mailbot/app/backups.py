@@ -62,7 +62,7 @@ def daily_backup(app, at: datetime) -> Path | None:
     target = Path(settings.dir) / f"mailbot-{day.isoformat()}"
     if local.time() < settings.time or target.exists() or app.backup_failed_on == day:
         return None
-    _remove_stale_partials(Path(settings.dir))
+    _remove_stale_partials(Path(settings.dir), at)
     started = time.monotonic()
     try:
         manifest = take_backup(app, target, at)
@@ -93,10 +93,11 @@ def prune(directory: Path, keep: int) -> list[Path]:
     return old
 
 
-def _remove_stale_partials(directory: Path) -> None:
-    """A backup cut short (the daemon stopped mid-way) leaves a hidden partial directory: removed a day later."""
+def _remove_stale_partials(directory: Path, at: datetime) -> None:
+    """A backup cut short (the daemon stopped mid-way) leaves a hidden partial directory: removed a day later
+    (`at` is the instant the caller passes in; the clock is never read here)."""
     if not directory.is_dir():
         return
     for p in directory.glob(".mailbot-*.partial-*"):
-        if time.time() - p.stat().st_mtime > STALE_PARTIAL_SECONDS:
+        if at.timestamp() - p.stat().st_mtime > STALE_PARTIAL_SECONDS:
             shutil.rmtree(p, ignore_errors=True)
