@@ -521,23 +521,3 @@ def test_quarantined_mails_make_one_supervisor_summary_an_hour(world):
     world.drain(jakarta_today() + timedelta(minutes=61))
     later = world.sent_to(SUPERVISOR)
     assert len(later) == 1 and "2 email" in body_of(later[0]), body_of(later[0]) if later else None
-
-
-def test_an_identity_document_over_the_attachment_limit_is_answered_with_the_limit(fresh_mailbox, smtp_server,
-                                                                                   db_url):
-    world = World(fresh_mailbox, smtp_server, db_url, storage={"max_attachment_mb": 0.1, "max_message_mb": 5})
-    try:
-        world.import_catalog()
-        ref = open_case(world)
-        big = b"\xff\xd8\xff\xe0" + b"\x01" * 300_000 + b"\xff\xd9"
-        ack = latest(world, CUSTOMER, ref)
-        world.smtp.clear()
-        world.deliver(mail(CUSTOMER, "Re: x", "SETUJU\n\nBerikut KTP saya.", reply_to=ack,
-                           attachments=(("ktp-besar.jpg", big, "image/jpeg"),)))
-        world.run_once()
-        answer = body_of(latest(world, CUSTOMER, "Persyaratan"))
-        assert "kartu identitas: BELUM diterima" in answer
-        assert "ktp-besar.jpg" in answer and "0,1 MB" in answer and "lebih kecil" in answer, answer
-        assert world.case(ref)["state"] == "new"
-    finally:
-        world.close()

@@ -237,6 +237,8 @@ def test_an_attachment_over_its_limit_is_neither_kept_nor_used_and_the_sender_is
         text = body_of(told)
         assert "kartu identitas: BELUM diterima" in text
         assert "ktp-besar.jpg (0,2 MB): melebihi batas 0,1 MB per file" in text, text
+        assert "lebih kecil dari 0,1 MB" in text                           # and how to send it again
+        assert w.case(ref)["state"] == "new"
 
         small = b"\xff\xd8\xff\xe0" + b"\x00" * 30000 + b"\xff\xd9"        # the same photo, made smaller
         w.smtp.clear()

@@ -14,6 +14,7 @@ from ..domain.states import State
 from ..domain.transitions import state_label
 from ..inbound.address import base_address, domain_of, valid_address
 from ..outbound.mail import Envelope, FilePart, build_message, short_subject
+from ..outbound.formatting import decimal
 from ..outbound.html import to_html
 from .unit import Notice, Unit
 
@@ -83,7 +84,7 @@ def _queue(unit: Unit, notice: Notice) -> None:
         lang = notice.extra.get("language") or (row.language if row is not None else "id")
     ctx = {"office": cfg.office, "payment": cfg.payment, "tariffs": cfg.tariffs, "today": unit.today,
            "service_address": cfg.office.service_address, "case": case_view(unit, row) if row else None,
-           "audience": audience, "rejected_files": [], "attachment_limit_mb": _mb(cfg.storage.max_attachment_mb),
+           "audience": audience, "rejected_files": [], "attachment_limit_mb": decimal(cfg.storage.max_attachment_mb),
            **notice.extra}
     addresses = list(dict.fromkeys(notice.to if notice.to is not None else _recipients(unit, row, audience)))
     if audience == "customer" and addresses == [unit.trigger_sender] and not unit.scheduled:
@@ -105,11 +106,6 @@ def _queue(unit: Unit, notice: Notice) -> None:
     html = to_html(subject, body) if audience == "customer" else None     # customers read on phones too
     for group in groups:
         enqueue(unit, group, subject, body, kind=kind, row=row, attachments=notice.attachments, html=html)
-
-
-def _mb(value: float) -> str:
-    """1.5 -> "1,5", 20.0 -> "20" (Indonesian decimals)."""
-    return f"{value:g}".replace(".", ",")
 
 
 def _cause(unit: Unit) -> tuple[str | None, str | None]:

@@ -19,6 +19,7 @@ from ..inbound.language import language
 from ..inbound.model import ParsedMail
 from ..inbound.parse import parse_message
 from ..inbound.screening import Screening, screen
+from ..outbound.formatting import decimal
 from .keywords import StaffMail, refuse, run_keywords, send_transcript, thread_token
 from .unit import Unit
 
@@ -185,7 +186,7 @@ def _store_attachments(unit: Unit, mail: ParsedMail, inbound_id: int) -> dict[st
     for a in mail.attachments:
         refused = a.size > limit or not (a.allowed or a.inline)      # an inline logo of another type is no loss
         if refused and all(r["sha256"] != a.sha256 for r in unit.rejected_files):
-            unit.rejected_files.append({"filename": a.filename, "size_mb": f"{a.size / 2**20:.1f}".replace(".", ","),
+            unit.rejected_files.append({"filename": a.filename, "size_mb": decimal(a.size / 2**20, ".1f"),
                                         "too_large": a.size > limit, "sha256": a.sha256})
         if a.sha256 in stored:
             continue

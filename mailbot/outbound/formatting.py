@@ -13,6 +13,11 @@ def thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def decimal(value: float, spec: str = "g") -> str:
+    """1.5 → "1,5" (Indonesian: a comma before the decimals); `spec` as for format(), e.g. ".1f"."""
+    return format(value, spec).replace(".", ",")
+
+
 def format_rupiah(amount: int) -> str:
     """125500 → "Rp125.500" (dots between thousands, no decimals)."""
     if isinstance(amount, bool) or not isinstance(amount, int):

@@ -9,7 +9,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from . import charts
-from .formatting import format_rupiah, tanggal
+from .formatting import decimal, format_rupiah, tanggal
 from .report_text import KIND, month_title, percent, summary_rows
 
 FAMILY = "report"
@@ -148,6 +148,6 @@ def render_report(report: dict, office: str, generated: date) -> bytes:
     counts = report["satisfaction_counts"]
     table(("Nilai", "1 (tidak puas)", "2 (kurang puas)", "3 (puas)", "4 (sangat puas)", "Rata-rata"),
           [("Jawaban", counts["1"], counts["2"], counts["3"], counts["4"],
-            f"{report['satisfaction_average']:.2f}".replace(".", ",") if report["satisfaction_average"] is not None
+            decimal(report["satisfaction_average"], ".2f") if report["satisfaction_average"] is not None
             else "-")], (20, 28, 32, 26, 36, 32), "LRRRRR")
     return bytes(pdf.output())

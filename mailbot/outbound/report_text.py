@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .formatting import BULAN, format_rupiah
+from .formatting import BULAN, decimal, format_rupiah
 
 KIND = {"service": "layanan", "correction": "perbaikan"}
 
@@ -15,7 +15,7 @@ def month_title(month: str) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.0f}%".replace(".", ",")
+    return "-" if share is None else decimal(share * 100, ".0f") + "%"
 
 
 def _judged(d: dict, share: float | None, days: int) -> str:
