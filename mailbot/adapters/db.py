@@ -499,10 +499,6 @@ def finish_inbound(conn: Connection, inbound_id: int, outcome: str, case_id: int
     conn.execute(_INBOUND_DONE, {"inbound": inbound_id, "action": outcome, "case": case_id})
 
 
-def inbound_known(conn: Connection, message_id: str) -> bool:
-    return conn.scalar(_INBOUND_KNOWN, {"message_id": message_id}) is not None
-
-
 def inbound_by_message_id(conn: Connection, message_id: str):
     """(id, case_id, content_sha256) of the mail recorded under this Message-ID, or None."""
     return conn.execute(_INBOUND_BY_ID, {"message_id": message_id}).first()
@@ -547,7 +543,6 @@ _IN, _OUT = InboundRow.__table__, OutboxRow.__table__
 _INBOUND_INSERT = _IN.insert()
 _INBOUND_DONE = update(_IN).where(_IN.c.id == bindparam("inbound")).values(
     outcome=bindparam("action"), case_id=bindparam("case"))
-_INBOUND_KNOWN = select(_IN.c.id).where(_IN.c.message_id == bindparam("message_id"))
 _INBOUND_BY_ID = select(_IN.c.id, _IN.c.case_id, _IN.c.content_sha256).where(
     _IN.c.message_id == bindparam("message_id"))
 _OURS_BY_ID = select(_OUT.c.message_id, _OUT.c.case_id).where(_OUT.c.message_id.in_(bindparam("ids", expanding=True)))
