@@ -31,11 +31,12 @@ _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 FLOOD_NOTICE = "sender_flood"
 
 
-def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command) -> None:
-    """The effect handler of `Notify`: a notice about the case, with the case's files of a role attached."""
+def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command, **context) -> None:
+    """The effect handler of `Notify`: a notice about the case, with the case's files of a role attached;
+    `context` adds what the caller knows beyond the command (what a proof's reading found)."""
     files = unit.case_files(row, effect.attach) if effect.attach else ()
     unit.notify(row, effect.audience, effect.template, reason=getattr(cmd, "reason", ""),
-                message=getattr(cmd, "text", ""), attached=len(files), attachments=files)
+                message=getattr(cmd, "text", ""), attached=len(files), attachments=files, **context)
 
 
 def send_notices(unit: Unit) -> None:

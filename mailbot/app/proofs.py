@@ -19,6 +19,7 @@ from ..domain import commands as c
 from ..domain import effects as fx
 from ..inbound import proof
 from .files import amount_mismatch, invoice_facts, last_invoice, proof_views
+from .mailer import notify_effect
 from .unit import Unit
 
 log = logging.getLogger("mailbot")
@@ -184,13 +185,12 @@ def _carry_out(unit: Unit, row: db.CaseRow, then: tuple[fx.Effect, ...], message
     views = proof_views(unit, row, invoice)
     context = {"received": [v for v in views if v.message_id == message_id], "proofs": views,
                "mismatch": amount_mismatch(views, invoice), "invoice": invoice}
+    cmd = c.Command(row.customer)
     for effect in then:
         if isinstance(effect, fx.Notify):
-            files = unit.case_files(row, effect.attach) if effect.attach else ()
-            unit.notify(row, effect.audience, effect.template, attachments=files, attached=len(files), reason="",
-                        message="", **context)
+            notify_effect(unit, row, effect, cmd, **context)
         else:
-            unit.carry_out(row, effect, c.Command(row.customer))
+            unit.carry_out(row, effect, cmd)
 
 
 def _effect(d: dict) -> fx.Effect:
