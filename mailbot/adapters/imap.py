@@ -7,6 +7,7 @@ import imaplib
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +21,10 @@ Security = Literal["ssl", "starttls", "none"]
 
 # RFC 2177: clients should re-issue IDLE at least every 29 minutes.
 MAX_IDLE_SECONDS = 25 * 60
-FIRST_IDLE_SECONDS = 1.0      # the short first wait after a look (see idle_wait)
+# A server may not announce mail that arrived between our last look and IDLE (pymap does not), so
+# idle_wait looks between IDLE slices: 1 s, 2 s, 4 s … at most LONGEST_IDLE_SLICE, one SEARCH each.
+FIRST_IDLE_SECONDS = 1.0
+LONGEST_IDLE_SLICE = 60.0
 
 
 class MailboxError(Exception):
@@ -315,12 +319,16 @@ class Mailbox:
         # response; IDLE would not announce it again, so look for it first.
         if self._has_newer():
             return True
-        # A server may not announce mail that arrived just before IDLE began (pymap does not): a
-        # short first wait, one look, then the long wait, so such mail waits a second, not the timeout.
-        first = min(FIRST_IDLE_SECONDS, timeout)
-        if self._idle_once(first) or self._has_newer():
-            return True
-        return timeout > first and (self._idle_once(timeout - first) or self._has_newer())
+        # A server may not announce mail that arrived just before IDLE began (pymap does not): IDLE
+        # in growing slices with a look after each, so such mail waits at most one slice, not the
+        # whole timeout, and an idle mailbox costs one SEARCH a minute.
+        deadline = time.monotonic() + timeout
+        slice_seconds = FIRST_IDLE_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            if self._idle_once(min(slice_seconds, left)) or self._has_newer():
+                return True
+            slice_seconds = min(slice_seconds * 2, LONGEST_IDLE_SLICE)
+        return False
 
     def _idle_once(self, timeout: float) -> bool:
         """One IDLE of up to *timeout* seconds; True when the server spoke of new mail (or may have)."""
