@@ -484,6 +484,28 @@ def test_one_sender_flooding_a_case_causes_few_petugas_notices(world):
     assert events.count("customer_message") == 25                 # every mail is on its case
 
 
+def test_a_forger_flooding_in_a_petugas_name_causes_few_refusal_warnings(world):
+    """Forged commands in petugas1's name (no verdict of ours, no thread code) are refused each time;
+    the warnings to the petugas stop at schedule.max_staff_notices_per_sender_per_day (20), the first
+    one held back becoming one notice saying so — while petugas1's own replies still command."""
+    ref = open_case(world)
+    note = latest(world, P1, ref)
+    world.smtp.clear()
+    for n in range(25):
+        world.deliver(raw_mail(P1, f"Re: [{ref}] perintah {n}", "BATAL permintaan palsu"))
+    assert world.run_once()["mail"] == {"refused": 25}
+    warnings = [m for m in world.smtp.messages if P1 in m.rcpt_tos]
+    subjects = [str(m.message["Subject"]) for m in warnings]
+    assert len(warnings) == 21, subjects
+    assert all("perintah ditolak" in s for s in subjects[:20]), subjects
+    assert "Banyak email dari petugas1@bps.go.id" in subjects[20] and "ditolak" in subjects[20]
+    assert world.case(ref)["state"] == "new"
+    events = [e["kind"] for e in world.case(ref)["events"]]
+    assert events.count("refused_sender") == 25                 # every forgery is on the record
+    assert staff(world, P1, note, "BATAL permintaan ganda") == {"staff": 1}
+    assert world.case(ref)["state"] == "cancelled"
+
+
 def test_distinct_addresses_of_one_domain_share_the_domain_cap(fresh_mailbox, smtp_server, db_url):
     world = World(fresh_mailbox, smtp_server, db_url, schedule={"max_auto_replies_per_domain_per_day": 4})
     try:

@@ -29,6 +29,7 @@ _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 # Notices to the petugas that one sender's mail caused count against
 # schedule.max_staff_notices_per_sender_per_day; the first one held back is replaced by FLOOD_NOTICE.
 FLOOD_NOTICE = "sender_flood"
+_REFUSALS = ("petugas:refused", "bendahara:refused")
 
 
 def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command, **context) -> None:
@@ -78,7 +79,7 @@ def _queue(unit: Unit, notice: Notice) -> None:
     message for the server to carry, and each of them sees who else was told)."""
     row, audience, template = notice.row, notice.audience, notice.template
     cfg = unit.cfg
-    if audience == "petugas" and _over_staff_cap(unit, row, template):
+    if audience != "customer" and _over_staff_cap(unit, row, audience, template):
         return
     lang = "id"
     if audience == "customer":      # a mail with no case (a complaint, a too-large mail) says its own language
@@ -122,22 +123,28 @@ def _is_staff(unit: Unit, address: str | None) -> bool:
     return bool(address) and address in (*roles.petugas, *roles.bendahara, *roles.supervisor)
 
 
-def _over_staff_cap(unit: Unit, row: db.CaseRow | None, template: str) -> bool:
-    """Whether a notice to the petugas that an outside sender's mail caused is held back: that sender
-    has caused schedule.max_staff_notices_per_sender_per_day of them today. The first one held back
-    becomes one notice saying so; the mail itself is always on its case."""
+def _over_staff_cap(unit: Unit, row: db.CaseRow | None, audience: str, template: str) -> bool:
+    """Whether a notice to staff that an outside sender's mail caused is held back: that sender has
+    caused schedule.max_staff_notices_per_sender_per_day petugas notices today. The first one held
+    back becomes one notice saying so; the mail itself is always on its case. Refusals (to petugas or
+    bendahara) are counted on their own and for every sender: a refused mail is vouched for by no
+    one, so its From line may show a staff address — a forger's flood in a petugas' name."""
     cause, _ = _cause(unit)
-    if cause is None or template == FLOOD_NOTICE or _is_staff(unit, unit.trigger_sender):
+    refusal = template == "refused"
+    if cause is None or template == FLOOD_NOTICE:
+        return False
+    if not refusal and (audience != "petugas" or _is_staff(unit, unit.trigger_sender)):
         return False
     conn, since = unit.session.connection(), unit.now - timedelta(days=1)
     cap = unit.cfg.schedule.max_staff_notices_per_sender_per_day
-    if db.mails_caused_since(conn, since, kind_prefix="petugas:", cause=cause) < cap:
+    counted = {"kinds": list(_REFUSALS)} if refusal else {"kind_prefix": "petugas:"}
+    if db.mails_caused_since(conn, since, cause=cause, **counted) < cap:
         return False
-    unit.event(row, "notice_suppressed", "system", f"petugas:{template} held back: {cause} caused {cap} notices today")
+    unit.event(row, "notice_suppressed", "system", f"{audience}:{template} held back: {cause} caused {cap} today")
     log.warning("action=notice_suppressed cause=%s template=%s", cause, template)
-    if not db.mails_caused_since(conn, since, kinds=[f"petugas:{FLOOD_NOTICE}"], cause=cause):
-        _queue(unit, Notice(row, "petugas", FLOOD_NOTICE, None, (), {"sender": unit.trigger_sender, "cause": cause,
-                                                                       "cap": cap}))
+    if not db.mails_caused_since(conn, since, kinds=[f"{audience}:{FLOOD_NOTICE}"], cause=cause):
+        _queue(unit, Notice(row, audience, FLOOD_NOTICE, None, (), {"sender": unit.trigger_sender, "cause": cause,
+                                                                      "cap": cap, "refusals": refusal}))
     return True
 
 
