@@ -9,7 +9,9 @@ from io import BytesIO, StringIO
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import update
 
+from mailbot.adapters import db
 from mailbot.config import load_config
 from mailbot.app.bootstrap import App
 from test_report import JPEG, PDF, _Server, approve, at, customer, handle, play_october, staff, state
@@ -177,6 +179,15 @@ def test_finding_a_case_by_text_and_dates(october):
     code, _ = world.cli("cases", "--since", "12-10-2026")
     assert code == 1
 
+
+
+def test_finding_a_case_by_a_name_outside_ascii_ignores_case(october):
+    """SQLite's own lower() folds only A–Z: "đoàn" would not find "ĐOÀN" there (PostgreSQL folds all)."""
+    world, r = october
+    with world.app.sessions() as s, s.begin():
+        s.execute(update(db.CaseRow).where(db.CaseRow.ref == r["D"]).values(customer_name="ĐOÀN Thị Ánh"))
+    for text in ("đoàn thị ánh", "Đoàn", "THỊ ÁNH"):
+        assert [c["ref"] for c in world.cases("--search", text)] == [r["D"]], text
 
 @pytest.fixture
 def office_with_smtp(smtp_server, db_url):

@@ -298,6 +298,10 @@ class StatusRow(Base):
 SQLITE_BUSY_SECONDS = 30
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, a busy timeout and immediate transactions."""
     if url.startswith("sqlite"):
@@ -313,6 +317,8 @@ def make_engine(url: str) -> Engine:
             # make_durable() before anything leaves the machine (IMAP move, SMTP send).
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # SQLite's lower() folds A–Z only; Python's folds every script, as PostgreSQL's does.
+            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
         # One writer at a time, decided at BEGIN: no upgrade deadlocks, numbers stay gap-free. Within
         # this process writers first queue on `writer`, held from BEGIN to COMMIT or ROLLBACK: a waiting
