@@ -192,6 +192,37 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "dlm": ("dalam",),
 }
 JOINS = {("lubuk", "linggau"): "lubuklinggau"}
+# BPS's own English titles of its series, as customers who write in English quote them ("Sumatera
+# Selatan Province in Figures", "Welfare Indicators of …"): each phrase stands for the Indonesian words.
+ENGLISH: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("in", "figures"): ("dalam", "angka"),
+    ("south", "sumatra"): ("sumatera", "selatan"),
+    ("south", "sumatera"): ("sumatera", "selatan"),
+    ("regional", "statistics"): ("statistik", "daerah"),
+    ("welfare", "indicators"): ("indikator", "kesejahteraan", "rakyat"),
+    ("welfare", "statistics"): ("statistik", "kesejahteraan", "rakyat"),
+    ("human", "development", "index"): ("indeks", "pembangunan", "manusia"),
+    ("gross", "regional", "domestic", "product"): ("produk", "domestik", "regional", "bruto"),
+    ("grdp",): ("produk", "domestik", "regional", "bruto"),
+    ("by", "industry"): ("menurut", "lapangan", "usaha"),
+    ("by", "industrial", "origin"): ("menurut", "lapangan", "usaha"),
+    ("by", "expenditure"): ("menurut", "pengeluaran"),
+    ("labor", "force", "situation"): ("keadaan", "angkatan", "kerja"),
+    ("labour", "force", "situation"): ("keadaan", "angkatan", "kerja"),
+    ("labor", "force"): ("angkatan", "kerja"),
+    ("labour", "force"): ("angkatan", "kerja"),
+    ("august",): ("agustus",),
+    ("producer", "price"): ("harga", "produsen"),
+    ("producer", "prices"): ("harga", "produsen"),
+    ("statistics",): ("statistik",),
+}
+# English puts the region kind after the name ("Lahat Regency"), Indonesian before it ("Kabupaten
+# Lahat"); the kind goes before the word it follows, so a region that is not ours ("Jakarta City")
+# is told apart as in Indonesian (see _other_region).
+ENGLISH_REGION_KINDS = {"province": "provinsi", "regency": "kabupaten", "city": "kota", "municipality": "kota"}
+_NOT_A_NAME = frozenset({"the", "a", "an", "of", "in", "for", "my", "your", "this", "that", "and", "or"})
+_ENGLISH_FIRST = {phrase[0]: sorted((p for p in ENGLISH if p[0] == phrase[0]), key=len, reverse=True)
+                  for phrase in ENGLISH}
 # Words that say little about which publication is meant: the office's own province is implied
 # by writing to it, and region kinds and fillers are everywhere. They count a quarter.
 # Another office passes its own set to CatalogIndex(implicit_words=...).
@@ -202,7 +233,7 @@ IMPLICIT_WEIGHT = 0.25
 MIN_SCORE = 60          # below this a title is not offered at all
 MISSING_YEAR_PENALTY = 10
 GAP_PENALTY = 8         # per unrelated word inside a mention ("angka yang berbeda dalam")
-FILLERS = frozenset({"tahun", "edisi", "dan", "buku", "publikasi", "softcopy"})
+FILLERS = frozenset({"tahun", "edisi", "dan", "buku", "publikasi", "softcopy", "of", "the", "edition"})
 WINDOW_SLACK = 3        # extra request words allowed inside one mention of a title
 YEAR_REACH = (0, 4)     # years inside a mention or up to 4 tokens after it ("... Selatan tahun 2023 dan 2024") belong to it
 REGION_KINDS = frozenset({"provinsi", "kabupaten", "kota", "kecamatan"})
@@ -230,9 +261,21 @@ def _year(tok: str) -> int | None:
 def normalize(text: str) -> list[str]:
     """Lower-case, accent-free word tokens with abbreviations expanded; dotted numbers kept whole."""
     out: list[str] = []
-    for tok in _TOKEN_RE.findall(_fold(text)):
+    toks = _TOKEN_RE.findall(_fold(text))
+    skip = 0
+    for i, tok in enumerate(toks):
+        if skip:
+            skip -= 1
+            continue
+        english = next((p for p in _ENGLISH_FIRST.get(tok, ()) if tuple(toks[i:i + len(p)]) == p), None)
         expansion = ABBREVIATIONS.get(tok)
-        if expansion:
+        if english:
+            out.extend(ENGLISH[english])
+            skip = len(english) - 1
+        elif tok in ENGLISH_REGION_KINDS:
+            named = bool(out) and out[-1].isalpha() and out[-1] not in _NOT_A_NAME
+            out.insert(len(out) - named, ENGLISH_REGION_KINDS[tok])
+        elif expansion:
             out.extend(expansion)
         elif out and (out[-1], tok) in JOINS:
             out[-1] = JOINS[(out[-1], tok)]

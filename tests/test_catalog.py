@@ -133,6 +133,35 @@ def test_title_requests_with_abbreviations_and_typos(index, request_text, title,
     assert 60 <= matches[0].score <= 100
 
 
+@pytest.mark.parametrize(
+    "request_text, title, year",
+    [   # customers writing in English quote BPS's English titles of the same books
+        ("Hello, I need the Sumsel in Figures 2024 PDF", "Provinsi Sumatera Selatan Dalam Angka 2024", 2024),
+        ("Could I buy Sumatera Selatan Province in Figures 2023?", "Provinsi Sumatera Selatan Dalam Angka 2023", 2023),
+        ("Hi team, is the Palembang in Figures 2025 available?", "Kota Palembang Dalam Angka 2025", 2025),
+        ("Lahat Regency in Figures", "Kabupaten Lahat Dalam Angka 2025", 2025),
+        ("Welfare Indicators of South Sumatra Province 2023",
+         "Indikator Kesejahteraan Rakyat Provinsi Sumatera Selatan 2023", 2023),
+        ("Regional Statistics of Sumatera Selatan Province", "Statistik Daerah Provinsi Sumatera Selatan 2025", 2025),
+        ("GRDP of South Sumatra by expenditure 2020-2024",
+         "Produk Domestik Regional Bruto Provinsi Sumatera Selatan Menurut Pengeluaran 2020-2024", 2025),
+        ("Labor Force Situation in South Sumatra August 2024",
+         "Keadaan Angkatan Kerja Provinsi Sumatera Selatan Agustus 2024", 2024),
+    ],
+)
+def test_english_titles_find_the_indonesian_books(index, request_text, title, year):
+    matches = index.match(request_text)
+    assert _titles(matches[:1]) == [(title, year)], _titles(matches)
+
+
+def test_another_region_named_in_english_is_not_ours(index):
+    """As "Kota Jakarta Dalam Angka" finds nothing, neither does English, where the kind follows the name."""
+    assert index.match("Jakarta City in Figures 2025") == []
+    assert index.match("West Java Province in Figures 2024") == []
+    assert _titles(index.match("Musi Banyuasin Regency in Figures")) == [
+        ("Kabupaten Musi Banyuasin Dalam Angka 2025", 2025)]
+
+
 def test_pdrb_sumsel_offers_both_pdrb_books_and_nothing_else(index):
     titles = {m.entry.judul for m in index.match("pdrb sumsel")}
     assert titles == {

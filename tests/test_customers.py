@@ -124,7 +124,7 @@ ROWS = [
     Row("id formal request", "none", "plain", "Selamat siang, saya ingin membeli softcopy Provinsi Sumatera Selatan "
         "Dalam Angka 2025.\n\nTerima kasih,\nBudi", "new_case", "new", lang="id", checks={"guess": "1102001.16"}),
     Row("en sumsel in figures", "none", "plain", "Hello, I need the Sumsel in Figures 2024 PDF", "new_case", "new",
-        lang="en"),
+        lang="en", checks={"guess": "1102001.16"}),
     Row("id slang iphone request", "none", "plain", "Pak sy mau beli data IPM sumsel 2024 pdf nya, bisa?\n\n"
         "Dikirim dari iPhone saya", "new_case", "new", lang="id"),
     Row("en outlook researcher", "none", "plain", "Dear BPS,\n\nI would like to purchase Statistik Daerah Provinsi "
