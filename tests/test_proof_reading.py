@@ -290,3 +290,22 @@ def test_each_field_is_read_right_on_most_proofs(read_all):
 def test_the_generator_is_deterministic():
     assert sample_screen("brimo", amount=82_000, seed=3) == sample_screen("brimo", amount=82_000, seed=3)
     assert sample_screen("brimo", amount=82_000, seed=3)[0] != sample_screen("brimo", amount=82_000, seed=4)[0]
+
+
+def test_an_iphone_heic_screenshot_is_read_like_its_png():
+    """iPhones send HEIC: the same screen, saved as HEIC, gives the same fields as the PNG."""
+    if not ocr.usable():
+        pytest.skip("Tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-ind)")
+    from io import BytesIO
+
+    from PIL import Image
+    from pillow_heif import from_pillow
+    data, truth = sample_screen("livin", amount=1_250_000, berita="0042/INV/1600/XII/2026", seed=3)
+    heic = BytesIO()
+    from_pillow(Image.open(BytesIO(data)).convert("RGB")).save(heic, quality=90)
+    assert heic.getvalue()[4:12] == b"ftypheic"
+    png_reading, heic_reading = ocr.read_file(data, "image/png"), ocr.read_file(heic.getvalue(), "image/heic")
+    assert heic_reading.method == "ocr" and heic_reading.fields["amount"].value == 1_250_000
+    assert heic_reading.fields["amount"].sure
+    assert {k: f.value for k, f in heic_reading.fields.items()} == {k: f.value for k, f in png_reading.fields.items()}
+    assert same_value("reference", heic_reading.fields["reference"].value, truth["reference"])

@@ -22,7 +22,7 @@ MAX_PAGES = 3                 # of a PDF
 MIN_TEXT_LAYER = 40           # characters: less than this is a scanned PDF
 MAX_PIXELS = 40_000_000       # a decompression bomb is refused, not decoded
 PDF_TYPES = ("application/pdf",)
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/heic", "image/heif")
 
 
 def status() -> tuple[bool, str]:
@@ -108,6 +108,8 @@ def _read_image(data: bytes) -> proof.Reading:
 def prepare(data: bytes):
     """Grayscale, light background, stretched contrast; small images twice as large, huge ones smaller."""
     from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+    register_heif_opener()              # iPhones send their screenshots and photos as HEIC
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     img = Image.open(BytesIO(data))
     img = ImageOps.exif_transpose(img)
