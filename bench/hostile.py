@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # the test servers (Dovecot, capture SMTP)
 
 import servers as devservers
+from measure import sample_rss
 
 CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"
 SERVICE = "diseminasi1600@bps.go.id"
@@ -377,25 +378,6 @@ def watch_for(smtp, address: str, found: dict) -> threading.Thread:
             if any(address in m.rcpt_tos for m in smtp.messages):
                 found["at"] = time.perf_counter()
             time.sleep(0.05)
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
-
-
-def sample_rss(pid: int, peak: dict) -> threading.Thread:
-    """The child's high-water mark (VmHWM) every 20 ms, and when it last rose. Not wait4's ru_maxrss:
-    Linux carries the parent's resident size at fork into it (this process holds every generated
-    mail, about 200 MiB), which would hide the child's own figure."""
-    def run():
-        while True:
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-            except (FileNotFoundError, StopIteration, ProcessLookupError, ValueError):
-                return
-            if kb > peak.get("kb", 0):
-                peak.update(kb=kb, at=time.time())
-            time.sleep(0.02)
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t

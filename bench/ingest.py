@@ -10,7 +10,7 @@ then times, in one run:
 
   mailbot  `python -m mailbot.cli --config F run --once` as a child process: every mail handled,
            every reply handed to a real SMTP server (aiosmtpd, in this process). Peak RSS is the
-           child's own (os.wait4).
+           child's own high-water mark (VmHWM, sampled; see measure.sample_rss).
   plain    one imapclient session: UID FETCH BODY.PEEK[] in chunks of 50, then
            `email.message_from_bytes(policy=default)` plus From, Subject and the text body.
 
@@ -45,12 +45,14 @@ from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # the test servers (Dovecot, pymap, capture SMTP)
 
 import servers as devservers
+from measure import sample_rss
 
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"   # the shared corpus generator beside the clone
 CATALOG = ROOT / "mailbot" / "data" / "katalog-contoh.csv"
@@ -118,7 +120,7 @@ def write_config(work: Path, imap, smtp, name: str = "mailbot", user: str = "svc
                                    storage={"dir": str(work / f"var-{name}"), "library_dir": str(work / "library")})
 
 
-def run_mailbot(cfg: Path, log: Path, profile: Path | None, code: Path = ROOT) -> tuple[float, int, dict, os.struct_rusage]:
+def run_mailbot(cfg: Path, log: Path, profile: Path | None, code: Path = ROOT) -> tuple[float, int, dict, SimpleNamespace]:
     """Wall seconds, exit status, the JSON result, and the child's own resource usage (peak RSS, CPU)."""
     prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
     argv = [sys.executable, *prefix, "-m", "mailbot.cli", "--config", str(cfg), "run", "--once"]
@@ -145,18 +147,24 @@ print(json.dumps(fetch_once(app, lambda: datetime.now(timezone.utc))))
 """
 
 
-def run_intake(cfg: Path, log: Path, code: Path = ROOT) -> tuple[float, int, dict, os.struct_rusage]:
+def run_intake(cfg: Path, log: Path, code: Path = ROOT) -> tuple[float, int, dict, SimpleNamespace]:
     return _child([sys.executable, "-c", _INTAKE, str(cfg)], log, code)
 
 
-def _child(argv: list[str], log: Path, code: Path) -> tuple[float, int, dict, os.struct_rusage]:
+def _child(argv: list[str], log: Path, code: Path) -> tuple[float, int, dict, SimpleNamespace]:
+    """Wall seconds, exit status, the JSON result and the child's CPU; its peak RSS (VmHWM, in KiB)
+    replaces ru_maxrss, which counts this process's size at fork."""
     with log.open("wb") as err, (log.with_suffix(".json")).open("wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=code, stdout=out, stderr=err)
+        peak: dict = {}
+        sampler = sample_rss(proc.pid, peak)
         _, status, usage = os.wait4(proc.pid, 0)
+        sampler.join()
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
     text = log.with_suffix(".json").read_text()
+    usage = SimpleNamespace(ru_utime=usage.ru_utime, ru_stime=usage.ru_stime, ru_maxrss=peak.get("kb", 0))
     return seconds, proc.returncode, (json.loads(text) if text.strip() else {}), usage
 
 
