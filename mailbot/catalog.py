@@ -191,7 +191,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "thn": ("tahun",),
     "dlm": ("dalam",),
 }
-JOINS = {("lubuk", "linggau"): "lubuklinggau"}
 # BPS's own English titles of its series, as customers who write in English quote them ("Sumatera
 # Selatan Province in Figures", "Welfare Indicators of …"): each phrase stands for the Indonesian words.
 ENGLISH: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -221,8 +220,15 @@ ENGLISH: dict[tuple[str, ...], tuple[str, ...]] = {
 # is told apart as in Indonesian (see _other_region).
 ENGLISH_REGION_KINDS = {"province": "provinsi", "regency": "kabupaten", "city": "kota", "municipality": "kota"}
 _NOT_A_NAME = frozenset({"the", "a", "an", "of", "in", "for", "my", "your", "this", "that", "and", "or"})
-_ENGLISH_FIRST = {phrase[0]: sorted((p for p in ENGLISH if p[0] == phrase[0]), key=len, reverse=True)
-                  for phrase in ENGLISH}
+# Every phrase normalize() reads as the catalog's words, longest first where several start alike.
+PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    **{(abbreviation,): words for abbreviation, words in ABBREVIATIONS.items()},
+    ("lubuk", "linggau"): ("lubuklinggau",),
+    **ENGLISH,
+}
+_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted(PHRASES, key=len, reverse=True):
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
 # Words that say little about which publication is meant: the office's own province is implied
 # by writing to it, and region kinds and fillers are everywhere. They count a quarter.
 # Another office passes its own set to CatalogIndex(implicit_words=...).
@@ -259,28 +265,23 @@ def _year(tok: str) -> int | None:
 
 
 def normalize(text: str) -> list[str]:
-    """Lower-case, accent-free word tokens with abbreviations expanded; dotted numbers kept whole."""
+    """Lower-case, accent-free word tokens with PHRASES read as the catalog's words; dotted numbers kept whole."""
     out: list[str] = []
     toks = _TOKEN_RE.findall(_fold(text))
-    skip = 0
-    for i, tok in enumerate(toks):
-        if skip:
-            skip -= 1
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        phrase = next((p for p in _PHRASES_BY_FIRST.get(tok, ()) if tuple(toks[i:i + len(p)]) == p), None)
+        if phrase:
+            out.extend(PHRASES[phrase])
+            i += len(phrase)
             continue
-        english = next((p for p in _ENGLISH_FIRST.get(tok, ()) if tuple(toks[i:i + len(p)]) == p), None)
-        expansion = ABBREVIATIONS.get(tok)
-        if english:
-            out.extend(ENGLISH[english])
-            skip = len(english) - 1
-        elif tok in ENGLISH_REGION_KINDS:
+        if tok in ENGLISH_REGION_KINDS:
             named = bool(out) and out[-1].isalpha() and out[-1] not in _NOT_A_NAME
             out.insert(len(out) - named, ENGLISH_REGION_KINDS[tok])
-        elif expansion:
-            out.extend(expansion)
-        elif out and (out[-1], tok) in JOINS:
-            out[-1] = JOINS[(out[-1], tok)]
         else:
             out.append(tok)
+        i += 1
     return out
 
 

@@ -121,6 +121,7 @@ def test_large_file_with_progress():
         ("Indikator Kesejahtraan Rakyat 2023", "Indikator Kesejahteraan Rakyat Provinsi Sumatera Selatan 2023", 2023),
         ("kab. ogan ilir dalam angka", "Kabupaten Ogan Ilir Dalam Angka 2025", 2025),
         ("Lubuk Linggau dalam angka", "Kota Lubuklinggau Dalam Angka 2025", 2025),
+        ("Kota Lubuk Linggau Dalam Angka", "Kota Lubuklinggau Dalam Angka 2025", 2025),   # two words, one city
         ("PDRB lapangan usaha 2020-2024",
          "Produk Domestik Regional Bruto Provinsi Sumatera Selatan Menurut Lapangan Usaha 2020-2024", 2025),
     ],
