@@ -29,7 +29,10 @@ _AUTO_REPLY_LIST = sorted(AUTO_REPLY_KINDS)
 # Notices to the petugas that one sender's mail caused count against
 # schedule.max_staff_notices_per_sender_per_day; the first one held back is replaced by FLOOD_NOTICE.
 FLOOD_NOTICE = "sender_flood"
-_REFUSALS = ("petugas:refused", "bendahara:refused")
+# The warning to a role that a command in its name was refused (keywords.refuse); these are capped
+# apart from other notices (see _over_staff_cap).
+REFUSAL_NOTICE = "refused"
+_REFUSALS = [f"{role}:{REFUSAL_NOTICE}" for role in ("petugas", "bendahara")]
 
 
 def notify_effect(unit: Unit, row: db.CaseRow, effect: fx.Notify, cmd: c.Command, **context) -> None:
@@ -130,14 +133,14 @@ def _over_staff_cap(unit: Unit, row: db.CaseRow | None, audience: str, template:
     bendahara) are counted on their own and for every sender: a refused mail is vouched for by no
     one, so its From line may show a staff address — a forger's flood in a petugas' name."""
     cause, _ = _cause(unit)
-    refusal = template == "refused"
     if cause is None or template == FLOOD_NOTICE:
         return False
+    refusal = template == REFUSAL_NOTICE
     if not refusal and (audience != "petugas" or _is_staff(unit, unit.trigger_sender)):
         return False
     conn, since = unit.session.connection(), unit.now - timedelta(days=1)
     cap = unit.cfg.schedule.max_staff_notices_per_sender_per_day
-    counted = {"kinds": list(_REFUSALS)} if refusal else {"kind_prefix": "petugas:"}
+    counted = {"kinds": _REFUSALS} if refusal else {"kind_prefix": "petugas:"}
     if db.mails_caused_since(conn, since, cause=cause, **counted) < cap:
         return False
     unit.event(row, "notice_suppressed", "system", f"{audience}:{template} held back: {cause} caused {cap} today")

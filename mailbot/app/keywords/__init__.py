@@ -12,6 +12,7 @@ from ...domain.states import State
 from ...domain.transitions import legal_commands
 from ...inbound import keywords as kw
 from ...inbound.model import ParsedMail
+from ..mailer import REFUSAL_NOTICE
 from ..unit import Unit
 
 NO_CASE = "kasus tidak ditemukan: balas email notifikasi kasus atau cantumkan [PUB-YYYY-NNNN] di subjek"
@@ -162,5 +163,5 @@ def send_transcript(sm: StaffMail, role: str) -> None:
 def refuse(unit: Unit, mail: ParsedMail, row: db.CaseRow | None, role: str, why: str) -> None:
     """An unauthorised command: nothing is done; the role's list (never the claimed sender) is told."""
     unit.event(row, "refused_sender", mail.from_addr, f"{role}: {why}; subject={mail.subject[:200]!r}")
-    unit.notify(row, role, "refused", to=list(getattr(unit.cfg.roles, role)), why=why, sender=mail.from_addr,
+    unit.notify(row, role, REFUSAL_NOTICE, to=list(getattr(unit.cfg.roles, role)), why=why, sender=mail.from_addr,
                 subject=mail.subject, top_text=mail.top_text[:2000])
